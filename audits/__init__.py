@@ -1,0 +1,1 @@
+"""Erase-then-probe audits of concept unlearning: suites, erasers, probes, scorers, metrics, CLI."""

@@ -1,0 +1,56 @@
+"""The `scapre-audit` command line. Each command lives in its own module; this file wires them.
+
+Errors a user can act on (AuditError, ScaPreError) print one line and exit with code 2;
+`--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from audits.errors import AuditError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Audit concept unlearning in text-to-image diffusion models.",
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+) -> None:
+    """Audit concept unlearning in text-to-image diffusion models."""
+
+
+def _register_commands() -> None:
+    from audits import erase_cmd
+
+    app.command("erase")(erase_cmd.erase)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning user errors into one line and exit code 2."""
+    from scapre.errors import ScaPreError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    _register_commands()
+    try:
+        app(args=argv, prog_name="scapre-audit", standalone_mode=True)
+    except (AuditError, ScaPreError) as err:
+        if debug:
+            raise
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Model loading and offline helpers (tokenizers, tiny pipelines built from configs)."""
