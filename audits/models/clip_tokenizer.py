@@ -40,7 +40,8 @@ def _byte_chars() -> list[str]:
 def write_clip_vocab(out_dir: Path) -> Path:
     """Write `vocab.json` and `merges.txt` of the CLIP tokenizer into out_dir; return out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    lines = gzip.open(_bpe_path(), "rt", encoding="utf-8").read().split("\n")
+    with gzip.open(_bpe_path(), "rt", encoding="utf-8") as fh:
+        lines = fh.read().split("\n")
     merges = [tuple(line.split()) for line in lines[1 : 1 + _NUM_MERGES]]
     chars = _byte_chars()
     vocab_list = chars + [c + "</w>" for c in chars] + ["".join(m) for m in merges]

@@ -1,0 +1,218 @@
+"""ScaPre's configuration: every component of the official code as a named, validated field.
+
+Defaults are the official command-line defaults of `edit/erase_scale.py`; `PRESETS` pin the
+published commands. `lamb` (hard-coded to 0.5 in the official scripts) and the Informax constants
+are fields here so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from scapre.errors import ScaPreError
+
+Variant = Literal["scale", "erase"]
+
+
+@dataclass(frozen=True)
+class ScaPreConfig:
+    """How to compute one ScaPre edit (see docs/solver.md for each field's role)."""
+
+    variant: Variant = "scale"  # "scale" = edit/erase_scale.py, "erase" = edit/erase.py
+    erase_scale: float = 1.0  # eta: weight of the UCE terms (and of alpha in "scale")
+    lamb: float = 0.5  # lambda: anchor to the original weights
+    p: float = 2.0  # exponent of the Informax soft mask sigmoid(z / T) ** p
+    alpha_min: float = 0.1  # "erase": entropy rollback floor (1 disables rollback)
+    entropy_samples: int = 20  # noisy copies of each concept vector for the entropy factor
+    entropy_bins: int = 20
+    noise_sigma: float = 0.01  # std of the pseudo-sample noise (entropy and Informax)
+    T_sigma: float = 1.0  # temperature of the singular-value gate (ASED / SVD residual)
+    p_sigma: float = 1.0  # power of the singular-value gate
+    use_mi_softmask: bool = False  # "scale": Informax masks for alpha and the V terms
+    enable_ased: bool = False  # "scale": spectral regulariser R
+    enable_egbr: bool = False  # "scale": entropy-guided row blend after the Bures step
+    bures_iters: int = 2  # "scale": iterations of the row-wise Bures proximal step
+    svd: bool = False  # "erase": spectral residual push (SSA-SVD)
+    res_scale: float | None = None  # "erase": residual strength (None = erase_scale)
+    technique: Literal["replace", "tensor"] = "replace"  # UCE target construction
+    guide: str = " "  # prompt whose tokens give the target values ("" means " ")
+    seed: int = 0  # seeds every pseudo-sample draw (the official code is unseeded)
+    mi_arithmetic: Literal["official", "exact"] = "official"  # float32 replica or float64 exact
+    mi_form: Literal["softmask", "paper"] = "softmask"  # code's soft mask or paper's MI/max MI
+    mi_temperature: float = 0.7
+    mi_samples: int = 5  # positives (and as many negatives) per Informax estimate
+    mu_from_entropy: bool = True  # "scale": mu = mean row entropy (official); else mu = 0.1
+    with_to_k: bool = True  # edit to_k as well as to_v
+    preserve_concepts: tuple[str, ...] = ()  # extension (off in every official command)
+    preserve_scale: float | None = None  # None = max(0.1, 1 / (1 + len(preserve_concepts)))
+    dtype: Literal["float64", "float32"] = "float64"  # solver arithmetic
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "preserve_concepts", tuple(self.preserve_concepts))
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), _HINTS[f.name])
+        positive = ("lamb", "entropy_bins", "mi_temperature", "mi_samples", "entropy_samples")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ScaPreError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("erase_scale", "noise_sigma", "p", "T_sigma", "p_sigma"):
+            if getattr(self, name) < 0:
+                raise ScaPreError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.0 <= self.alpha_min <= 1.0:
+            raise ScaPreError(f"alpha_min must lie in [0, 1], got {self.alpha_min}")
+        if self.bures_iters < 0:
+            raise ScaPreError(f"bures_iters must be >= 0, got {self.bures_iters}")
+        if self.preserve_scale is not None and self.preserve_scale < 0:
+            raise ScaPreError(f"preserve_scale must be >= 0, got {self.preserve_scale}")
+
+    @property
+    def effective_preserve_scale(self) -> float:
+        if self.preserve_scale is not None:
+            return self.preserve_scale
+        return max(0.1, 1.0 / (1 + len(self.preserve_concepts)))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["preserve_concepts"] = list(self.preserve_concepts)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScaPreConfig:
+        unknown = sorted(set(data) - set(_HINTS))
+        if unknown:
+            raise ScaPreError(f"unknown ScaPre config key(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def with_overrides(self, assignments: list[str]) -> ScaPreConfig:
+        """Apply `key=value` strings (from `--set`), parsing each value to the field's type."""
+        updates: dict[str, Any] = {}
+        for item in assignments:
+            key, sep, raw = item.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise ScaPreError(f"--set expects key=value, got {item!r}")
+            if key not in _HINTS:
+                raise ScaPreError(f"unknown ScaPre config key {key!r} (valid: {', '.join(_HINTS)})")
+            updates[key] = _parse_value(key, raw.strip(), _HINTS[key])
+        return dataclasses.replace(self, **updates)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+_HINTS = typing.get_type_hints(ScaPreConfig)
+
+
+def _check_type(name: str, value: Any, hint: Any) -> None:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        if value not in typing.get_args(hint):
+            allowed = ", ".join(repr(a) for a in typing.get_args(hint))
+            raise ScaPreError(f"{name} must be one of {allowed}, got {value!r}")
+        return
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            return
+        return _check_type(name, value, args[0])
+    if origin is tuple:
+        if not all(isinstance(v, str) and v.strip() for v in value):
+            raise ScaPreError(f"{name} must be a list of non-empty strings")
+        return
+    if hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, hint)
+    if not ok:
+        raise ScaPreError(f"{name} must be {hint.__name__}, got {value!r}")
+
+
+def _parse_value(name: str, raw: str, hint: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if raw.lower() in ("none", "null"):
+            return None
+        hint = [a for a in typing.get_args(hint) if a is not type(None)][0]
+        origin = typing.get_origin(hint)
+    try:
+        if origin is Literal:
+            return raw
+        if origin is tuple:
+            return tuple(s.strip() for s in raw.split(",") if s.strip())
+        if hint is bool:
+            lowered = raw.lower()
+            if lowered in ("true", "1", "yes", "on"):
+                return True
+            if lowered in ("false", "0", "no", "off"):
+                return False
+            raise ValueError
+        if hint is int:
+            return int(raw)
+        if hint is float:
+            return float(raw)
+        return raw
+    except ValueError:
+        raise ScaPreError(
+            f"{name} expects {getattr(hint, '__name__', hint)}, got {raw!r}"
+        ) from None
+
+
+# The published commands (official README and script/erase.sh), named.
+PRESETS: dict[str, ScaPreConfig] = {
+    # Imagenette-10 headline (0.8%): erase.py --p 2 --alpha_min 0.8 --entropy_samples 20
+    "imagenette": ScaPreConfig(variant="erase", p=2.0, alpha_min=0.8, entropy_samples=20),
+    # README "large-scale object/style" command (also listed for Confuse and Art-50)
+    "large-scale": ScaPreConfig(
+        variant="scale",
+        use_mi_softmask=True,
+        erase_scale=2.0,
+        p=8.0,
+        bures_iters=1,
+        enable_ased=True,
+        entropy_samples=30,
+        entropy_bins=20,
+    ),
+    # ImageNet-Diversi50: erase_scale.py --use_mi_softmask --erase_scale 3 --p 5 --bures_iters 1
+    "diversi50": ScaPreConfig(
+        variant="scale", use_mi_softmask=True, erase_scale=3.0, p=5.0, bures_iters=1
+    ),
+    # NSFW: erase_scale.py --erase_scale 2 --p 3 --bures_iters 1 (MI off, so p has no effect)
+    "nsfw": ScaPreConfig(variant="scale", erase_scale=2.0, p=3.0, bures_iters=1),
+    # Confuse, erase.py line: --p 2 --alpha_min 1 --svd --T_sigma 1 --p_sigma 1
+    "confuse-erase": ScaPreConfig(
+        variant="erase", p=2.0, alpha_min=1.0, svd=True, T_sigma=1.0, p_sigma=1.0
+    ),
+    # Art-50, erase.py line: --guided_concept 'art' --p 2 --alpha_min 0.5
+    "art50-erase": ScaPreConfig(variant="erase", p=2.0, alpha_min=0.5, guide="art"),
+}
+PRESET_SOURCES: dict[str, str] = {
+    "imagenette": "script/erase.sh, Imagenette (erase.py); paper Table 1",
+    "large-scale": "README large-scale object/style command (erase_scale.py)",
+    "diversi50": "script/erase.sh, ImageNet-Diversi50 (erase_scale.py line)",
+    "nsfw": "script/erase.sh, NSFW multi-keyword line (erase_scale.py)",
+    "confuse-erase": "script/erase.sh, ImageNet-Confuse (erase.py line)",
+    "art50-erase": "script/erase.sh, Art-50 (erase.py line)",
+}
+
+
+def preset(name: str) -> ScaPreConfig:
+    """Return a published configuration by name, with a helpful error for unknown names."""
+    if name not in PRESETS:
+        import difflib
+
+        close = difflib.get_close_matches(name, PRESETS, n=1)
+        hint = f" Did you mean: {close[0]}?" if close else ""
+        raise ScaPreError(f"unknown preset {name!r}.{hint} Available: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+__all__ = ["ScaPreConfig", "PRESETS", "PRESET_SOURCES", "preset"]

@@ -1,0 +1,125 @@
+"""Text features shared by every edited matrix, computed once per edit.
+
+Conventions follow the official code (and UCE): prompts are padded to the tokenizer's
+`model_max_length` (77) and encoded by the text encoder's last hidden state; a concept's vector is
+its last content token (just before EOS); the concept's "tail" runs from that token through EOS
+and padding, aligned position by position with the guide prompt's tail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from scapre.errors import ScaPreError
+
+
+@dataclass
+class TextFeatures:
+    """Everything the solver needs from the text side, in the solver's dtype."""
+
+    C: torch.Tensor  # (d_in, m) concept vectors c_k
+    X: list[torch.Tensor]  # X[k]: (T_k, d_in) concept tail, last content token .. position 76
+    guide_embeddings: torch.Tensor  # (n_guides, L, d_in) all tokens of each distinct guide prompt
+    guide_index: list[int]  # concept k uses guide_embeddings[guide_index[k]]
+    guide_start: list[int]  # N_k = guide_embeddings[g][guide_start[k] : guide_start[k] + T_k]
+    e0: torch.Tensor  # (d_in,) EOS-position embedding of the empty prompt
+    preserve: torch.Tensor | None  # (n_p, L, d_in) all tokens of each preserve prompt
+    concepts: list[str]
+    guides: list[str]
+
+    @property
+    def N(self) -> list[torch.Tensor]:
+        """The aligned guide tails N_k, (T_k, d_in) each."""
+        return [
+            self.guide_embeddings[g, s : s + x.shape[0]]
+            for g, s, x in zip(self.guide_index, self.guide_start, self.X, strict=True)
+        ]
+
+    @property
+    def d_in(self) -> int:
+        return self.C.shape[0]
+
+
+def check_concepts(concepts: Sequence[str]) -> list[str]:
+    """Refuse empty lists, blank and duplicate concepts (duplicates make C rank deficient)."""
+    if isinstance(concepts, str):
+        raise ScaPreError("concepts must be a list of strings, not one string")
+    cleaned = [c.strip() if isinstance(c, str) else c for c in concepts]
+    if not cleaned:
+        raise ScaPreError("no concepts given")
+    seen: dict[str, str] = {}
+    for raw, c in zip(concepts, cleaned, strict=True):
+        if not isinstance(c, str) or not c:
+            raise ScaPreError(f"empty concept in the list: {raw!r}")
+        key = " ".join(c.lower().split())
+        if key in seen:
+            raise ScaPreError(f"duplicate concept {c!r} (same as {seen[key]!r})")
+        seen[key] = c
+    return cleaned
+
+
+def _tokenize(tokenizer, prompts: list[str]):
+    max_len = tokenizer.model_max_length
+    if not isinstance(max_len, int) or max_len > 10_000:
+        raise ScaPreError("tokenizer.model_max_length is not set (expected 77 for CLIP)")
+    for prompt, ids in zip(prompts, tokenizer(prompts, truncation=False).input_ids, strict=True):
+        n = len(ids)
+        if n > max_len:
+            raise ScaPreError(
+                f"prompt {prompt[:60]!r} is {n} tokens; the text encoder reads at most {max_len} "
+                "(including start and end tokens); shorten it"
+            )
+    return tokenizer(
+        prompts, padding="max_length", max_length=max_len, truncation=True, return_tensors="pt"
+    )
+
+
+@torch.inference_mode()
+def _encode(text_encoder, input_ids: torch.Tensor, batch_size: int) -> torch.Tensor:
+    device = text_encoder.device
+    out = [
+        text_encoder(input_ids[i : i + batch_size].to(device))[0]
+        for i in range(0, input_ids.shape[0], batch_size)
+    ]
+    return torch.cat(out)
+
+
+def encode_text_features(
+    tokenizer,
+    text_encoder,
+    concepts: Sequence[str],
+    guide: str = " ",
+    preserve: Sequence[str] = (),
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+    batch_size: int = 32,
+) -> TextFeatures:
+    """Encode concepts, guide, empty prompt and preserve prompts in as few batches as possible."""
+    concepts = check_concepts(concepts)
+    guide = " " if guide == "" else guide
+    prompts = [*concepts, guide, "", *preserve]
+    tokens = _tokenize(tokenizer, prompts)
+    emb = _encode(text_encoder, tokens.input_ids, batch_size).to(device=device, dtype=dtype)
+    last = (tokens.attention_mask.sum(dim=1) - 2).tolist()  # last content token per prompt
+    m, length = len(concepts), emb.shape[1]
+    f_n = last[m]
+    X, starts = [], []
+    for k in range(m):
+        f_o = last[k]
+        far = max(f_o, f_n)
+        X.append(emb[k, f_o : length - (far - f_o)])
+        starts.append(f_n)
+    return TextFeatures(
+        C=torch.stack([emb[k, last[k]] for k in range(m)], dim=1),
+        X=X,
+        guide_embeddings=emb[m : m + 1],
+        guide_index=[0] * m,
+        guide_start=starts,
+        e0=emb[m + 1, 1],
+        preserve=emb[m + 2 :] if preserve else None,
+        concepts=list(concepts),
+        guides=[guide],
+    )
