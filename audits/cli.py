@@ -33,6 +33,8 @@ def _register_commands() -> None:
     from audits import erase_cmd
 
     app.command("erase")(erase_cmd.erase)
+    from audits.suites_cli import suite_app
+    app.add_typer(suite_app, name="suite")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,200 @@
+"""`scapre-audit erase`: edit a model and write a complete pipeline, `delta.safetensors` and
+`edit.json` (method, config, concepts, model fingerprint, versions, timings, tensor hashes).
+
+All input is checked before the model is loaded, and everything is written to a staging folder
+that is moved into place at the end, so a failed run writes nothing and overwrites nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import typer
+
+from audits.errors import AuditError
+
+
+def parse_concepts(concepts: str | None, concepts_file: Path | None) -> list[str]:
+    """Concepts from a comma-separated string and/or a file (one per line, '#' comments)."""
+    from scapre.text import check_concepts
+
+    items: list[str] = []
+    if concepts:
+        items += [c.strip() for c in concepts.split(",")]
+    if concepts_file is not None:
+        try:
+            text = Path(concepts_file).read_text(encoding="utf-8")
+        except OSError as err:
+            reason = err.strerror or type(err).__name__
+            raise AuditError(f"cannot read --concepts-file {concepts_file}: {reason}") from err
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                if "," in line:
+                    raise AuditError(f"{concepts_file}:{number}: one concept per line, no commas")
+                items.append(line)
+    if concepts is None and concepts_file is None:
+        raise AuditError("give the concepts to erase with --concepts or --concepts-file")
+    if concepts and any(not c for c in items[: len(concepts.split(","))]):
+        raise AuditError(f"empty concept in --concepts {concepts!r}")
+    return check_concepts(items)
+
+
+def check_out_dir(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise AuditError(f"--out {out} exists and is not empty; choose a new folder")
+
+
+def package_versions() -> dict[str, str]:
+    names = ["scapre-audit", "torch", "diffusers", "transformers", "safetensors", "numpy"]
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def hardware(device: str) -> dict[str, str]:
+    import torch
+
+    info = {"device": device, "platform": platform.platform(), "cpu_threads": str(os.cpu_count())}
+    if device.startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return info
+
+
+def erase(
+    model: str = typer.Option(..., "--model", help="Hub id or local diffusers pipeline folder."),
+    concepts: str = typer.Option(None, "--concepts", help='Comma-separated, e.g. "a, b, c".'),
+    concepts_file: Path = typer.Option(None, "--concepts-file", help="One concept per line."),
+    method: str = typer.Option("scapre", "--method", help="Erasure method."),
+    preset: str = typer.Option(None, "--preset", help="Published ScaPre configuration."),
+    overrides: list[str] = typer.Option(None, "--set", help="Config override key=value."),
+    out: Path = typer.Option(..., "--out", help="New folder for the edited pipeline."),
+    revision: str = typer.Option(None, "--revision", help="Hub revision (commit or tag)."),
+    local_files_only: bool = typer.Option(False, "--local-files-only", help="Never download."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
+    dtype: str = typer.Option("float32", "--dtype", help="Dtype the model is loaded in."),
+) -> None:
+    """Erase concepts from a model and save the edited pipeline with its provenance."""
+    import scapre
+
+    if method != "scapre":
+        raise AuditError(f"unknown --method {method!r}; available: scapre")
+    concept_list = parse_concepts(concepts, concepts_file)
+    config = scapre.preset(preset) if preset else scapre.ScaPreConfig()
+    config = config.with_overrides(list(overrides or []))
+    check_out_dir(out)
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise AuditError(f"--device {device} asked for, but CUDA is not available here")
+
+    from audits.models.loading import load_pipeline, module_sha256
+
+    pipe, ref = load_pipeline(
+        model, revision=revision, local_files_only=local_files_only, device=device, dtype=dtype
+    )
+    scapre.unet.check_pipeline(pipe)
+    started = time.time()
+    edit = scapre.compute_edit(pipe, concept_list, config, progress=_progress(config))
+    record = _edit_record(pipe, ref, concept_list, config, preset, edit, device)
+    record["model"]["unet_sha256"] = module_sha256(pipe.unet)
+    record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
+    record["created"] = datetime.fromtimestamp(started, timezone.utc).isoformat()
+    _write_edit_dir(out, pipe, edit, record)
+    typer.echo(
+        f"erased {len(concept_list)} concept(s) from {model} with scapre "
+        f"({preset or 'default config'}): {len(edit.weights)} matrices, "
+        f"edit {edit.timings['total_s']:.2f} s -> {out}"
+    )
+
+
+def _progress(config):
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    matrices = {"state": None}
+
+    def step(name: str) -> None:  # a lazily started progress bar over edited matrices
+        if matrices["state"] is None:
+            bar = Progress(transient=True)
+            bar.start()
+            matrices["state"] = (bar, bar.add_task("editing", total=None))
+        bar, task = matrices["state"]
+        bar.update(task, advance=1, description=name.split(".transformer")[0])
+
+    return step
+
+
+def _edit_record(pipe, ref, concepts, config, preset, edit, device) -> dict:
+    import scapre
+    from audits.models.loading import tensor_sha256
+
+    return {
+        "schema": "scapre-audit/edit/1",
+        "method": "scapre",
+        "solver_version": scapre.SOLVER_VERSION,
+        "preset": preset,
+        "preset_source": scapre.PRESET_SOURCES.get(preset) if preset else None,
+        "config": config.to_dict(),
+        "concepts": list(concepts),
+        "model": {
+            "id": ref.model,
+            "revision": ref.revision,
+            "local": ref.local,
+            "dtype": ref.dtype,
+            "pipeline_class": type(pipe).__name__,
+        },
+        "packages": package_versions(),
+        "hardware": hardware(device),
+        "timings_s": edit.timings,
+        "tensors": {name: tensor_sha256(w) for name, w in edit.weights.items()},
+        "matrices": [vars(r) | {"shape": list(r.shape)} for r in edit.reports],
+    }
+
+
+def _write_edit_dir(out: Path, pipe, edit, record: dict) -> None:
+    """Write everything into a staging folder beside `out`, then move it into place."""
+    from safetensors.torch import save_file
+
+    import scapre
+
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        params = dict(pipe.unet.named_parameters())
+        original = {n: params[n].detach().clone() for n in edit.weights}
+        scapre.apply_edit(pipe, edit.weights)
+        try:
+            pipe.save_pretrained(staging, safe_serialization=True)
+        finally:
+            scapre.apply_edit(pipe, original)  # the caller's pipeline stays unedited
+        save_file(
+            {n: w.contiguous() for n, w in edit.weights.items()},
+            str(staging / "delta.safetensors"),
+            metadata={"method": "scapre", "config": json.dumps(record["config"], sort_keys=True)},
+        )
+        (staging / "edit.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        check_out_dir(out)
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
