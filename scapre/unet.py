@@ -22,9 +22,12 @@ class ProjectionRef:
 
 def check_pipeline(pipe) -> None:
     """Refuse pipelines the solver cannot edit faithfully, with a reason a user can act on."""
-    for attr in ("unet", "tokenizer", "text_encoder"):
-        if getattr(pipe, attr, None) is None:
-            raise ScaPreError(f"the pipeline has no {attr}; ScaPre needs a UNet and a text encoder")
+    missing = [a for a in ("unet", "text_encoder", "tokenizer") if getattr(pipe, a, None) is None]
+    if missing:
+        raise ScaPreError(
+            f"the pipeline has no {' or '.join(missing)}; ScaPre edits text-conditioned "
+            "UNets (a text_encoder, its tokenizer and a cross-attention UNet)"
+        )
     if getattr(pipe, "text_encoder_2", None) is not None or getattr(pipe, "tokenizer_2", None):
         raise ScaPreError(
             "SDXL-style pipelines with two text encoders are not supported yet "

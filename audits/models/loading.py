@@ -37,6 +37,7 @@ def load_pipeline(
     from diffusers import DiffusionPipeline
 
     diffusers.utils.logging.disable_progress_bar()
+    diffusers.utils.logging.set_verbosity_error()  # keep the CLI's stderr to one line on error
     transformers.utils.logging.disable_progress_bar()
 
     if dtype not in DTYPES:

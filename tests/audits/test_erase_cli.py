@@ -1,0 +1,149 @@
+"""`scapre-audit erase` end to end on a tiny pipeline folder, and every refusal it promises."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from audits.cli import main
+
+
+def run_cli(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def erase_ok(args, capsys):
+    try:
+        main(args)
+    except SystemExit as exc:  # typer exits 0 through SystemExit in standalone mode
+        assert exc.code in (0, None), capsys.readouterr().err
+    return capsys.readouterr()
+
+
+def test_erase_writes_a_loadable_pipeline_delta_and_provenance(tiny_pipe_dir, tmp_path, capsys):
+    from diffusers import StableDiffusionPipeline
+    from safetensors.torch import load_file
+
+    from audits.models.loading import tensor_sha256
+
+    out = tmp_path / "edit"
+    args = ["erase", "--model", str(tiny_pipe_dir), "--concepts", "tench, church"]
+    erase_ok([*args, "--preset", "large-scale", "--set", "seed=3", "--out", str(out)], capsys)
+    record = json.loads((out / "edit.json").read_text())
+    assert record["method"] == "scapre" and record["preset"] == "large-scale"
+    assert record["concepts"] == ["tench", "church"]
+    assert record["config"]["seed"] == 3 and record["config"]["p"] == 8.0
+    assert len(record["model"]["unet_sha256"]) == 64
+    assert {"torch", "diffusers", "transformers"} <= set(record["packages"])
+    delta = load_file(str(out / "delta.safetensors"))
+    assert set(delta) == set(record["tensors"]) and len(delta) == 8
+    assert all(tensor_sha256(delta[n]) == h for n, h in record["tensors"].items())
+    edited = StableDiffusionPipeline.from_pretrained(out, local_files_only=True)
+    original = StableDiffusionPipeline.from_pretrained(tiny_pipe_dir, local_files_only=True)
+    params = dict(edited.unet.named_parameters())
+    base = dict(original.unet.named_parameters())
+    for name, p in params.items():
+        if name in delta:
+            assert torch.equal(p, delta[name]) and not torch.equal(p, base[name])
+        else:
+            assert torch.equal(p, base[name])
+
+
+def test_erase_is_reproducible_from_its_record(tiny_pipe_dir, tmp_path, capsys):
+    args = ["erase", "--model", str(tiny_pipe_dir), "--concepts", "tench", "--preset", "imagenette"]
+    erase_ok([*args, "--out", str(tmp_path / "a")], capsys)
+    erase_ok([*args, "--out", str(tmp_path / "b")], capsys)
+    a = json.loads((tmp_path / "a" / "edit.json").read_text())["tensors"]
+    b = json.loads((tmp_path / "b" / "edit.json").read_text())["tensors"]
+    assert a == b
+
+
+def test_concepts_file(tiny_pipe_dir, tmp_path, capsys):
+    f = tmp_path / "concepts.txt"
+    f.write_text("# targets\ntench\n\nchurch\n")
+    erase_ok(
+        [
+            "erase",
+            "--model",
+            str(tiny_pipe_dir),
+            "--concepts-file",
+            str(f),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capsys,
+    )
+    assert json.loads((tmp_path / "o" / "edit.json").read_text())["concepts"] == ["tench", "church"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--concepts", "tench,,church"], "empty concept"),
+        (["--concepts", "tench, church, Tench"], "duplicate concept"),
+        (["--concepts", "word " * 80], "tokens"),
+        (["--concepts", "tench", "--set", "nope=1"], "unknown ScaPre config key"),
+        (["--concepts", "tench", "--set", "p=high"], "p expects float"),
+        (["--concepts", "tench", "--set", "p"], "key=value"),
+        (["--concepts", "tench", "--preset", "largescale"], "unknown preset"),
+        (["--concepts", "tench", "--method", "esd"], "unknown --method"),
+        ([], "--concepts or --concepts-file"),
+        (["--concepts-file", "/nonexistent/list.txt"], "cannot read"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    tiny_pipe_dir, tmp_path, capsys, extra, message
+):
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        ["erase", "--model", str(tiny_pipe_dir), *extra, "--out", str(out)], capsys
+    )
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_model_problems_are_one_line_errors(tmp_path, capsys):
+    from diffusers import DDPMPipeline, DDPMScheduler, UNet2DModel
+
+    unconditional = tmp_path / "ddpm"
+    unet = UNet2DModel(
+        sample_size=8,
+        block_out_channels=(32, 32),
+        down_block_types=("DownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "UpBlock2D"),
+        norm_num_groups=8,
+    )
+    DDPMPipeline(unet=unet, scheduler=DDPMScheduler()).save_pretrained(unconditional)
+    not_a_pipeline = tmp_path / "empty-model"
+    not_a_pipeline.mkdir()
+    for model, message in [
+        (str(unconditional), "text_encoder"),
+        (str(tmp_path / "missing"), "does not exist"),
+        (str(not_a_pipeline), "not a diffusers pipeline"),
+        ("no-such-org/no-such-model", "cannot load model"),
+    ]:
+        out = tmp_path / "out"
+        code, _, err = run_cli(
+            ["erase", "--model", model, "--concepts", "tench", "--out", str(out)], capsys
+        )
+        assert code == 2 and len(err.strip().splitlines()) == 1 and message in err, err
+        assert not out.exists()
+
+
+def test_existing_output_is_never_overwritten(tiny_pipe_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.png").write_bytes(b"image")
+    code, _, err = run_cli(
+        ["erase", "--model", str(tiny_pipe_dir), "--concepts", "tench", "--out", str(out)], capsys
+    )
+    assert code == 2 and "not empty" in err
+    assert sorted(p.name for p in out.iterdir()) == ["precious.png"]
