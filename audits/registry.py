@@ -1,0 +1,239 @@
+"""Name registries for everything a suite may name: erasers, probes, attacks, scorers, metrics and
+model families.
+
+Suites hold no code, so every `kind:` in a suite is a name looked up here. Built-ins are declared as
+"module.path:attr" strings and imported only when used, so `import audits` stays light and a suite
+can be validated before every implementation exists. Third-party packages may add names through
+the entry-point group `scapre_audit.<registry>` (for example `scapre_audit.scorers`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Iterable
+from importlib import metadata
+from typing import Any
+
+from audits.errors import AuditError
+
+
+class UnknownNameError(AuditError):
+    """A name that no registry entry carries; the message suggests the closest ones."""
+
+
+class NotImplementedEntryError(AuditError):
+    """A declared name whose implementation is not in this version of the tool."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> list[str]:
+    """Closest names to `name`, best first (difflib ratio plus shared prefixes)."""
+    choices = sorted(set(choices))
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
+    low = name.lower()
+    for choice in choices:
+        if choice not in close and len(low) >= 3 and (choice.startswith(low) or low in choice):
+            close.append(choice)
+    return close[:3]
+
+
+class Registry:
+    """Maps names of one kind ("scorer", "eraser", ...) to lazily imported objects."""
+
+    def __init__(self, kind: str, group: str, builtins: dict[str, str] | None = None) -> None:
+        self.kind = kind
+        self.group = group
+        self._targets: dict[str, str | Any] = dict(builtins or {})
+        self._loaded: dict[str, Any] = {}
+        self._plugins_scanned = False
+
+    def register(self, name: str, obj: Any = None) -> Any:
+        """Add `name` -> obj (an object or a "module:attr" string); usable as a decorator."""
+
+        def _add(target: Any) -> Any:
+            if name in self._targets:
+                raise AuditError(f"{self.kind} '{name}' is already registered")
+            self._targets[name] = target
+            return target
+
+        return _add(obj) if obj is not None else _add
+
+    def _scan_plugins(self) -> None:
+        if self._plugins_scanned:
+            return
+        self._plugins_scanned = True
+        try:
+            found = metadata.entry_points(group=self.group)
+        except Exception:  # broken metadata must not break built-ins
+            return
+        for ep in found:
+            self._targets.setdefault(ep.name, ep.value)
+
+    def names(self) -> list[str]:
+        """All registered names, sorted."""
+        self._scan_plugins()
+        return sorted(self._targets)
+
+    def __contains__(self, name: object) -> bool:
+        self._scan_plugins()
+        return name in self._targets
+
+    def unknown_message(self, name: str) -> str:
+        """The one-line 'Unknown X. Did you mean ...? Available: ...' text for `name`."""
+        names = self.names()
+        hint = did_you_mean(name, names)
+        text = f"Unknown {self.kind} '{name}'."
+        if hint:
+            text += f" Did you mean: {', '.join(hint)}?"
+        return text + f" Available: {', '.join(names)}"
+
+    def check(self, name: str) -> None:
+        """Raise UnknownNameError unless `name` is registered (does not import anything)."""
+        if name not in self:
+            raise UnknownNameError(self.unknown_message(name))
+
+    def get(self, name: str) -> Any:
+        """The object registered as `name`, importing its module on first use."""
+        self.check(name)
+        if name in self._loaded:
+            return self._loaded[name]
+        target = self._targets[name]
+        obj = self._import(name, target) if isinstance(target, str) else target
+        self._loaded[name] = obj
+        return obj
+
+    def _import(self, name: str, target: str) -> Any:
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            missing = err.name or ""
+            if module_name == missing or module_name.startswith(missing + "."):
+                raise NotImplementedEntryError(
+                    f"{self.kind} '{name}' is declared but not implemented in this version"
+                    f" (module {module_name} is missing)"
+                ) from err
+            raise AuditError(
+                f"{self.kind} '{name}' needs the Python package '{missing}', which is not installed"
+            ) from err
+        if not attr:
+            return module
+        try:
+            return getattr(module, attr)
+        except AttributeError as err:
+            raise NotImplementedEntryError(
+                f"{self.kind} '{name}' is declared but not implemented in this version"
+                f" ({module_name} has no '{attr}')"
+            ) from err
+
+
+def _table(prefix: str, entries: dict[str, str]) -> dict[str, str]:
+    return {name: f"{prefix}.{target}" for name, target in entries.items()}
+
+
+ERASERS = Registry(
+    "eraser",
+    "scapre_audit.erasers",
+    _table(
+        "audits.erasers",
+        {
+            "none": "none:NoEdit",
+            "scapre": "scapre:ScaPreEraser",
+            "uce": "uce:UCEEraser",
+            "time": "time:TIMEEraser",
+            "rece": "rece:RECEEraser",
+            "speed": "speed:SPEEDEraser",
+            "mace-cfr": "mace_cfr:MACECFREraser",
+            "checkpoint": "checkpoint:CheckpointEraser",
+        },
+    ),
+)
+
+PROBES = Registry(
+    "probe",
+    "scapre_audit.probes",
+    {
+        "concept_prompts": "audits.suites.cases:expand_concept_prompts",
+        "prompt_table": "audits.suites.cases:expand_prompt_table",
+        "hf_prompts": "audits.suites.remote:load_hf_prompts",
+    },
+)
+
+ATTACKS = Registry(
+    "attack",
+    "scapre_audit.attacks",
+    _table(
+        "audits.attacks",
+        {
+            "prompt_replay": "replay:PromptReplay",
+            "embedding_recovery": "embedding_recovery:EmbeddingRecovery",
+            "ring_a_bell": "ring_a_bell:RingABell",
+            "unlearndiffatk": "unlearndiffatk:UnlearnDiffAtk",
+        },
+    ),
+)
+
+SCORERS = Registry(
+    "scorer",
+    "scapre_audit.scorers",
+    _table(
+        "audits.scorers",
+        {
+            "clip_zeroshot": "clip_zeroshot:CLIPZeroShot",
+            "resnet50_imagenet": "resnet50_imagenet:ResNet50ImageNet",
+            "nudenet": "nudenet:NudeNetScorer",
+            "q16": "q16:Q16Scorer",
+            "clip_score": "clip_score:CLIPScore",
+            "fid": "fid:FIDScorer",
+            "kid": "fid:KIDScorer",
+            "image_distance": "image_distance:ImageDistance",
+        },
+    ),
+)
+
+METRICS = Registry(
+    "metric",
+    "scapre_audit.metrics",
+    _table(
+        "audits.metrics",
+        {
+            "forget_acc": "accuracy:ForgetAcc",
+            "neighbor_acc": "accuracy:NeighborAcc",
+            "retain_acc": "accuracy:RetainAcc",
+            "harmonic_acc": "accuracy:HarmonicAcc",
+            "overall_acc": "scapre_paper:OverallAcc",
+            "uq": "scapre_paper:UQ",
+            "clip_score": "quality:MeanCLIPScore",
+            "clip_gap": "quality:CLIPGap",
+            "fid": "quality:FID",
+            "fid_vs_base": "quality:FIDVsBase",
+            "kid": "quality:KID",
+            "image_drift": "quality:ImageDrift",
+            "nudity_rate": "nudity:NudityRate",
+            "nudenet_label_counts": "nudity:NudeNetLabelCounts",
+            "attack_success_rate": "attacks:AttackSuccessRate",
+        },
+    ),
+)
+
+MODEL_FAMILIES = Registry(
+    "model family",
+    "scapre_audit.model_families",
+    _table(
+        "audits.models.families",
+        {
+            "sd-v1": "sd:StableDiffusionV1",
+            "sd-v2": "sd:StableDiffusionV2",
+            "toyworld": "toyworld:ToyWorld",
+        },
+    ),
+)
+
+REGISTRIES: dict[str, Registry] = {
+    "erasers": ERASERS,
+    "probes": PROBES,
+    "attacks": ATTACKS,
+    "scorers": SCORERS,
+    "metrics": METRICS,
+    "model_families": MODEL_FAMILIES,
+}

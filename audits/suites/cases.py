@@ -1,0 +1,106 @@
+"""Expand a probe into prompt cases: the exact prompts and seeds an audit will generate from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audits.suites.errors import display_path
+from audits.suites.spec import GenerationSpec, ProbeSpec
+from audits.suites.suite import Suite
+from audits.suites.tables import Table
+
+PLACEHOLDER = "{concept}"
+
+
+@dataclass(frozen=True)
+class PromptCase:
+    """One prompt of a probe with the seeds it is generated with, and where it came from."""
+
+    probe: str
+    prompt: str
+    seeds: tuple[int, ...]
+    concept: str = ""
+    family: str = ""
+    template: int | None = None
+    source: str = ""
+    row: int | None = None
+
+
+def render(template: str, concept: str) -> str:
+    """Fill the `{concept}` placeholder (plain replacement: no other braces are special)."""
+    return template.replace(PLACEHOLDER, concept)
+
+
+def template_problem(template: str) -> str | None:
+    """Why a template is unusable, or None."""
+    if PLACEHOLDER not in template:
+        return f"template must contain {PLACEHOLDER}"
+    rest = template.replace(PLACEHOLDER, "")
+    if "{" in rest or "}" in rest:
+        return f"only the placeholder {PLACEHOLDER} may use braces"
+    return None
+
+
+def expand_concept_prompts(
+    suite: Suite, probe: ProbeSpec, generation: GenerationSpec
+) -> list[PromptCase]:
+    """Every template for every concept of the probe's role, in table order."""
+    assert suite.concepts is not None
+    seeds = probe.seeds or generation.seeds
+    cases = [
+        PromptCase(probe.name, render(t, c.name), seeds, c.name, "", i)
+        for c in suite.concepts.with_role(probe.concepts)
+        for i, t in enumerate(probe.templates)
+    ]
+    return cases[: probe.limit] if probe.limit else cases
+
+
+def expand_table(probe: ProbeSpec, table: Table, generation: GenerationSpec) -> list[PromptCase]:
+    """One case per table row; a `seed` column pins that row to one seed."""
+    seeds = probe.seeds or generation.seeds
+    cases = []
+    for i, rec in enumerate(table.records()):
+        row_seeds = (int(rec["seed"]),) if rec.get("seed") else seeds
+        cases.append(
+            PromptCase(
+                probe.name,
+                rec["prompt"],
+                row_seeds,
+                rec.get("concept", ""),
+                rec.get("family", ""),
+                None,
+                display_path(table.path),
+                table.row_numbers[i],
+            )
+        )
+    return cases[: probe.limit] if probe.limit else cases
+
+
+def expand_prompt_table(
+    suite: Suite, probe: ProbeSpec, generation: GenerationSpec
+) -> list[PromptCase]:
+    assert probe.table is not None
+    return expand_table(probe, probe.table, generation)
+
+
+def local_cases(suite: Suite, probe: ProbeSpec, generation: GenerationSpec) -> list[PromptCase]:
+    """The cases that can be known without a network: for a remote probe, its fallback table."""
+    if probe.kind == "concept_prompts":
+        return expand_concept_prompts(suite, probe, generation)
+    if probe.kind == "prompt_table":
+        return expand_prompt_table(suite, probe, generation)
+    if probe.kind == "hf_prompts" and probe.fallback is not None:
+        return expand_table(probe, probe.fallback, generation)
+    return []
+
+
+def probe_cases(suite: Suite, probe_name: str, profile: str | None = None) -> list[PromptCase]:
+    """The cases of one probe under a profile's generation settings, loading remote sets when
+    allowed (see `audits.suites.remote`)."""
+    generation = suite.profile(profile).generation
+    probe = suite.probes[probe_name]
+    if probe.kind == "hf_prompts":
+        from audits.suites.remote import load_hf_prompts
+
+        return load_hf_prompts(suite, probe, generation).cases
+    return local_cases(suite, probe, generation)

@@ -1,0 +1,56 @@
+"""`suite_hash`: one sha256 that changes exactly when what a suite asks changes.
+
+It is taken over the canonical JSON (sorted keys, no whitespace, UTF-8) of the resolved suite
+(after `extends:`, with defaults filled in and seeds expanded to their compact form), where every
+table reference is replaced by the sha256 of that table's parsed header and rows, and the
+documentation fields (`description`, `cites`) are left out. YAML formatting, key order, comments,
+table file names and CSV quoting therefore do not change it; any value, row or cell does.
+Prompts loaded at run time (`hf_prompts`) enter through their dataset id, revision and filter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from audits.suites.suite import NAMED_SECTIONS, Suite
+
+DOC_FIELDS = ("description", "cites")
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _strip(value: Any) -> Any:
+    """Replace table references by their hashes."""
+    if isinstance(value, dict):
+        if set(value) == {"table", "sha256"}:
+            return {"sha256": value["sha256"]}
+        if set(value) == {"table", "sha256", "label_columns"}:
+            return {"sha256": value["sha256"], "label_columns": value["label_columns"]}
+        return {k: _strip(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def hash_payload(suite: Suite) -> dict[str, Any]:
+    """What the hash is taken over (see the module docstring)."""
+    config = suite.to_config()
+    config.pop("description", None)
+    for key in NAMED_SECTIONS:
+        for spec in config.get(key, {}).values():
+            for doc in DOC_FIELDS:
+                spec.pop(doc, None)
+    return _strip(config)
+
+
+def suite_hash(suite: Suite) -> str:
+    """sha256 (hex) of the canonical JSON of `hash_payload(suite)`."""
+    return hashlib.sha256(canonical_json(hash_payload(suite)).encode("utf-8")).hexdigest()
+
+
+def short_hash(suite: Suite) -> str:
+    return suite_hash(suite)[:12]
