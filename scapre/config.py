@@ -36,7 +36,8 @@ class ScaPreConfig:
     use_mi_softmask: bool = False  # "scale": Informax masks for alpha and the V terms
     enable_ased: bool = False  # "scale": spectral regulariser R
     enable_egbr: bool = False  # "scale": entropy-guided row blend after the Bures step
-    bures_iters: int = 2  # "scale": iterations of the row-wise Bures proximal step
+    bures_iters: int = 2  # "scale": iterations of the row-wise Bures proximal step (>= 1)
+    enable_bures: bool = True  # "scale": the Bures step (an ablation switch; always on officially)
     svd: bool = False  # "erase": spectral residual push (SSA-SVD)
     res_scale: float | None = None  # "erase": residual strength (None = erase_scale)
     technique: Literal["replace", "tensor"] = "replace"  # UCE target construction
@@ -65,8 +66,11 @@ class ScaPreConfig:
                 raise ScaPreError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.alpha_min <= 1.0:
             raise ScaPreError(f"alpha_min must lie in [0, 1], got {self.alpha_min}")
-        if self.bures_iters < 0:
-            raise ScaPreError(f"bures_iters must be >= 0, got {self.bures_iters}")
+        if self.bures_iters < 1:
+            raise ScaPreError(
+                f"bures_iters must be >= 1, got {self.bures_iters} (the official code always "
+                "runs at least one iteration; use enable_bures=false to skip the step)"
+            )
         if self.preserve_scale is not None and self.preserve_scale < 0:
             raise ScaPreError(f"preserve_scale must be >= 0, got {self.preserve_scale}")
 

@@ -150,10 +150,7 @@ def bures_rows(
     W0: torch.Tensor, W: torch.Tensor, mu: float, lam_prox: float, iters: int
 ) -> torch.Tensor:
     """The official row-wise Bures proximal step: blend each row's norm and direction toward W0's
-    (a heuristic; see docs/solver.md). `iters = 0` skips it (the official code always runs >= 1).
-    """
-    if iters == 0:
-        return W
+    (a heuristic; see docs/solver.md)."""
     a_norm = W.norm(dim=1, keepdim=True).clamp_min(EPS)
     u_a = W / a_norm
     r0 = W0.norm(dim=1, keepdim=True).clamp_min(EPS)
@@ -250,7 +247,8 @@ def edit_scale(
         V = V + ps * (W0 @ shared.preserve_gram)
         G = G + ps * shared.preserve_gram
     W = solve_rows(G, shared.Pi_factor, alpha, (cfg.lamb + mu) * W0 + V)
-    W = bures_rows(W0, W, mu, cfg.lamb + mu, cfg.bures_iters)
+    if cfg.enable_bures:
+        W = bures_rows(W0, W, mu, cfg.lamb + mu, cfg.bures_iters)
     if cfg.enable_egbr:
         W = egbr_rows(W0, W, H_row)
     report.mu, report.alpha_mean = mu, float(alpha.mean())

@@ -52,6 +52,7 @@ DEFAULT_PARAMS: dict = {
     "enable_ased": False,
     "enable_egbr": False,
     "bures_iters": 2,
+    "enable_bures": True,
     "svd": False,
     "res_scale": None,
     "technique": "replace",
@@ -174,25 +175,29 @@ def entropy_factor(
     sigma: float,
     randn: Callable,
     dtype: torch.dtype,
+    arithmetic: str = "official",
 ) -> torch.Tensor:
     """Per-row entropy factor ``e`` (d_out,) from ``samples`` noisy copies of every concept.
 
     Columns are concept-major (all samples of concept 1, then concept 2, ...), each row is
-    min-max normalised and histogrammed on its own.
+    min-max normalised and histogrammed on its own. With ``arithmetic="official"`` the
+    activations and histogram are float32, as in the official code.
     """
+    work = torch.float32 if arithmetic == "official" else dtype
+    W0 = W0.to(work)
     columns = []
     for c in concept_vecs:
         for _ in range(samples):
-            noise = _draw(randn, tuple(c.shape), dtype) * sigma
-            columns.append(W0 @ (c + noise))
+            noise = _draw(randn, tuple(c.shape), work) * sigma
+            columns.append(W0 @ (c.to(work) + noise))
     acts = torch.stack(columns, dim=1)
     lo = acts.min(dim=1, keepdim=True).values
     hi = acts.max(dim=1, keepdim=True).values
     acts = (acts - lo) / (hi - lo + EPS)
-    e = torch.zeros(W0.shape[0], dtype=dtype)
+    e = torch.zeros(W0.shape[0], dtype=work)
     for i in range(W0.shape[0]):
         e[i] = row_entropy_factor(acts[i], bins)
-    return e
+    return e.to(dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,6 +472,7 @@ def _scale_variant(W0, C, X, N, e0, prm, randn, dtype, preserve):
         sigma=prm["noise_sigma"],
         randn=randn,
         dtype=dtype,
+        arithmetic=prm["mi_arithmetic"],
     )
     h_row = (1.0 - e).clamp(min=0.0, max=1.0)
     mu = h_row.mean().item() if prm["mu_from_entropy"] else 0.1
@@ -499,9 +505,10 @@ def _scale_variant(W0, C, X, N, e0, prm, randn, dtype, preserve):
         L = torch.linalg.cholesky(M_i)
         We[i] = torch.cholesky_solve(b_i, L)[:, 0]
 
-    out = torch.empty_like(W0)
-    for i in range(d_out):
-        out[i] = bures_prox_row(We[i], W0[i], mu, lamb + mu, prm["bures_iters"])
+    out = We.clone()
+    if prm["enable_bures"]:
+        for i in range(d_out):
+            out[i] = bures_prox_row(We[i], W0[i], mu, lamb + mu, prm["bures_iters"])
 
     if prm["enable_egbr"]:
         h_max = h_row.max().clamp_min(1e-6)
@@ -528,6 +535,7 @@ def _erase_variant(W0, C, X, N, e0, prm, randn, dtype, preserve):
         sigma=prm["noise_sigma"],
         randn=randn,
         dtype=dtype,
+        arithmetic=prm["mi_arithmetic"],
     )
     a_min = prm["alpha_min"]
     out = torch.empty_like(W0)
