@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 from collections.abc import Iterable
 from importlib import metadata
 from typing import Any
@@ -27,14 +28,25 @@ class NotImplementedEntryError(AuditError):
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> list[str]:
-    """Closest names to `name`, best first (difflib ratio plus shared prefixes)."""
+    """The closest names to `name`: difflib's close matches and names containing it, ranked by
+    the length of the shared prefix, keeping only those that share the longest one."""
     choices = sorted(set(choices))
-    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
     low = name.lower()
-    for choice in choices:
-        if choice not in close and len(low) >= 3 and (choice.startswith(low) or low in choice):
-            close.append(choice)
-    return close[:3]
+    close = set(difflib.get_close_matches(low, choices, n=5, cutoff=0.6))
+    if len(low) >= 3:
+        close.update(c for c in choices if c.lower().startswith(low) or low in c.lower())
+    if not close:
+        return []
+
+    def prefix(choice: str) -> int:
+        return len(os.path.commonprefix([low, choice.lower()]))
+
+    def ratio(choice: str) -> float:
+        return difflib.SequenceMatcher(None, low, choice.lower()).ratio()
+
+    ranked = sorted(close, key=lambda c: (-prefix(c), -ratio(c), c))
+    best = prefix(ranked[0])
+    return [c for c in ranked if prefix(c) == best][:3]
 
 
 class Registry:
