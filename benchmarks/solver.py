@@ -144,6 +144,10 @@ def main() -> None:
             before = torch.cuda.memory_allocated(device) / 1024**3
         edit = scapre.compute_edit(pipe, concept_names(m), config)
         run = {"m": m, **{k: round(v, 3) for k, v in edit.timings.items()}}
+        for stat in ("rows_separated", "sign_rule_agreement", "mask_mean"):
+            values = [getattr(r, stat) for r in edit.reports if getattr(r, stat) is not None]
+            if values:
+                run[f"mean_{stat}"] = round(sum(values) / len(values), 5)
         if device.type == "cuda":
             run["extra_peak_gpu_gb"] = round(peak_cuda_gb(device) - before, 3)
         run["peak_rss_gb"] = round(peak_rss_gb(), 3)

@@ -111,10 +111,13 @@ def uce_values(
     if weights is None:
         return V
     deviation = weights - modal.unsqueeze(1)
-    N = feats.N
+    H = W0 @ shared.guide_flat.T  # every guide token's value through W0, once
+    L = feats.guide_embeddings.shape[1]
     for k in torch.nonzero((deviation != 0).any(dim=1)).flatten().tolist():
         rows = torch.nonzero(deviation[k]).flatten()
-        V[rows] += deviation[k, rows].unsqueeze(1) * ((W0[rows] @ N[k].T) @ feats.X[k])
+        start = feats.guide_index[k] * L + feats.guide_start[k]
+        targets = H[rows, start : start + feats.X[k].shape[0]]  # rows of W0 N_k^T
+        V[rows] += (deviation[k, rows].unsqueeze(1) * targets) @ feats.X[k]
     return V
 
 
