@@ -13,6 +13,7 @@ import typer
 from audits.suites import expand_erase_sets, load_suite, suite_hash, suite_names
 from audits.suites.cases import local_cases
 from audits.suites.errors import display_path
+from audits.suites.spec import ScorerSpec
 from audits.suites.suite import Suite
 
 suite_app = typer.Typer(
@@ -77,6 +78,23 @@ def _summary(suite: Suite) -> str:
     return f"{targets} targets, {retains} retained; profiles: {profiles}"
 
 
+def _count(items: object, noun: str) -> str:
+    n = items if isinstance(items, int) else len(items)  # type: ignore[arg-type]
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _labels(suite: Suite, scorer: ScorerSpec) -> str:
+    if scorer.label_space == "none":
+        return "no labels"
+    if scorer.label_space == "labels":
+        text = f"labels {', '.join(scorer.labels)}"
+    elif scorer.label_space == "concepts":
+        text = f"labels: the {_count(suite.concepts.concepts if suite.concepts else (), 'concept')}"
+    else:
+        text = f"labels: {scorer.label_space} by column {scorer.label_column}"
+    return text + (f", threshold {scorer.threshold}" if scorer.threshold is not None else "")
+
+
 def _describe(suite: Suite) -> list[str]:
     lines = [
         f"{suite.name} {suite.version}  suite_hash={suite_hash(suite)}",
@@ -97,13 +115,15 @@ def _describe(suite: Suite) -> list[str]:
     if suite.concepts:
         lines.append(f"  concepts: {_summary(suite)} ({suite.concepts.table.relpath})")
         for erase_set in expand_erase_sets(suite.erase_sets, suite.concepts):
-            lines.append(f"    erase set {erase_set.name}: {len(erase_set.concepts)} concepts")
+            lines.append(f"    erase set {erase_set.name}: {_count(erase_set.concepts, 'concept')}")
     for name, probe in suite.probes.items():
         count = len(local_cases(suite, probe, suite.generation)) if suite.generation else 0
-        extra = f" + run-time {probe.dataset.id}" if probe.dataset else ""
-        lines.append(f"  probe {name}: {probe.kind}, {probe.purpose}, {count} prompts{extra}")
+        prompts = _count(count, "prompt")
+        if probe.dataset:
+            prompts = f"{probe.dataset.id} at run time ({prompts} offline)"
+        lines.append(f"  probe {name}: {probe.kind}, {probe.purpose}, {prompts}")
     for name, scorer in suite.scorers.items():
-        lines.append(f"  scorer {name}: {scorer.kind}, labels {scorer.label_space}")
+        lines.append(f"  scorer {name}: {scorer.kind}, {_labels(suite, scorer)}")
     for name, metric in suite.metrics.items():
         on = f" on {', '.join(metric.probes)}" if metric.probes else ""
         lines.append(f"  metric {name}: {metric.kind}{on}")
