@@ -6,10 +6,12 @@ import sys
 
 import pytest
 
+from audits.errors import AuditError
 from audits.registry import (
     ERASERS,
     METRICS,
     MODEL_FAMILIES,
+    REGISTRIES,
     SCORERS,
     NotImplementedEntryError,
     Registry,
@@ -71,3 +73,25 @@ def test_register_and_lazy_load():
     assert registry.names() == ["lazy", "mine"]
     with pytest.raises(Exception, match="already registered"):
         registry.register("mine", mine)
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRIES))
+def test_every_builtin_loads_or_says_it_is_not_implemented(kind):
+    """Never an ImportError: either the object, or a project error naming the entry."""
+    registry = REGISTRIES[kind]
+    for name in registry.names():
+        try:
+            assert registry.get(name) is not None
+        except AuditError as err:
+            assert f"'{name}'" in str(err)
+
+
+def test_importing_suites_stays_light():
+    import subprocess
+
+    code = (
+        "import sys, audits.suites, audits.registry, audits.suites_cli;"
+        "print(sorted(m for m in ('torch', 'torchvision', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
