@@ -27,6 +27,23 @@ PROMPT_COLUMNS = ("prompt", "concept", "family", "seed", "category", "language",
 MAX_SEED = 2**63 - 1
 
 
+class _FromConfig:
+    """`from_config(config)`: rebuild a spec from its `to_config()` output (errors say
+    '<config>')."""
+
+    @classmethod
+    def from_config(cls, config: Any):
+        return cls.from_node(Node.root(config))  # type: ignore[attr-defined]
+
+
+class _NamedFromConfig:
+    """`from_config(name, config)` for specs that live in a named section."""
+
+    @classmethod
+    def from_config(cls, name: str, config: Any):
+        return cls.from_node(name, Node.root(config))  # type: ignore[attr-defined]
+
+
 # -- seeds ----------------------------------------------------------------------------------
 def parse_seeds(node: Node) -> tuple[int, ...]:
     """Seeds as a list of integers or as `{start: S, count: N}` (S, S+1, ..., S+N-1)."""
@@ -65,7 +82,7 @@ def _table_ref(node: Node, required: tuple[str, ...], optional: tuple[str, ...] 
 
 # -- model and generation -------------------------------------------------------------------
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(_FromConfig):
     """Which model the suite audits by default; the family says how to load and edit it."""
 
     family: str
@@ -95,7 +112,7 @@ _GEN_KEYS = (
 
 
 @dataclass(frozen=True)
-class GenerationSpec:
+class GenerationSpec(_FromConfig):
     """How each image is made; one image per (prompt, seed), one seeded generator per image."""
 
     seeds: tuple[int, ...]
@@ -224,7 +241,7 @@ class ConceptSet:
 
 # -- erase sets -----------------------------------------------------------------------------
 @dataclass(frozen=True)
-class EraseSetSpec:
+class EraseSetSpec(_NamedFromConfig):
     """Which concepts one edit erases: an explicit list, the whole pool, or a size sweep.
 
     A sweep (`sizes`) expands to one set per size, named `<name>@<size>`. `draw: prefix` takes
@@ -286,7 +303,7 @@ class EraseSetSpec:
 
 # -- probes ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Condition:
+class Condition(_FromConfig):
     """One row filter for a remote prompt dataset: `column op value`."""
 
     column: str
@@ -304,7 +321,7 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class DatasetSource:
+class DatasetSource(_FromConfig):
     """A prompt set loaded at run time with `datasets` (never vendored), pinned by revision."""
 
     id: str
@@ -363,7 +380,7 @@ _PROBE_KEYS = (
 
 
 @dataclass(frozen=True)
-class ProbeSpec:
+class ProbeSpec(_NamedFromConfig):
     """A set of prompts to generate from, and what it measures (`purpose`).
 
     Built-in kinds: `concept_prompts` (templates x concepts of one role), `prompt_table` (a CSV of
@@ -446,7 +463,7 @@ class ProbeSpec:
 
 # -- scorers, metrics, methods, attacks -----------------------------------------------------
 @dataclass(frozen=True)
-class ScorerSpec:
+class ScorerSpec(_NamedFromConfig):
     """An evaluator and the label space it answers in (the label set is part of its identity)."""
 
     name: str
@@ -506,7 +523,7 @@ class ScorerSpec:
 
 
 @dataclass(frozen=True)
-class MetricSpec:
+class MetricSpec(_NamedFromConfig):
     """A number to report: its kind (which fixes its definition and direction), the scorer it
     reads and the probes it is computed on."""
 
@@ -543,7 +560,7 @@ class MetricSpec:
 
 
 @dataclass(frozen=True)
-class MethodSpec:
+class MethodSpec(_NamedFromConfig):
     """An eraser to compare, with its configuration (`none` is the unedited reference)."""
 
     name: str
@@ -575,7 +592,7 @@ class MethodSpec:
 
 
 @dataclass(frozen=True)
-class AttackSpec:
+class AttackSpec(_NamedFromConfig):
     """An attack that tries to bring erased concepts back, seeded from some probes' prompts."""
 
     name: str
@@ -611,7 +628,7 @@ SELECTIONS = ("erase_sets", "probes", "scorers", "metrics", "methods", "attacks"
 
 
 @dataclass(frozen=True)
-class ProfileSpec:
+class ProfileSpec(_NamedFromConfig):
     """A named protocol: which parts of the suite run together, and generation overrides.
 
     `kind: paper` pins one paper's legacy protocol (`cites` says which table); `kind: clean` is the

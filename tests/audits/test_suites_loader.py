@@ -9,7 +9,6 @@ import pytest
 from audits.suites import expand_erase_sets, load_suite
 from audits.suites.cases import probe_cases, render
 from audits.suites.erase_sets import seeded_order
-from audits.suites.fields import Node
 from audits.suites.remote import load_hf_prompts, matches
 from audits.suites.spec import Condition, GenerationSpec
 from audits.suites.suite import NAMED_SECTIONS
@@ -96,12 +95,15 @@ def test_error_in_inherited_value_points_at_the_parent(tmp_path):
 def test_specs_round_trip_through_config():
     for name in ("imagenette10", "nudity", "celebrities100", "art50"):
         suite = load_suite(name, tokens=False)
-        assert GenerationSpec.from_node(Node.root(suite.generation.to_config())) == suite.generation
+        assert GenerationSpec.from_config(suite.generation.to_config()) == suite.generation
+        assert type(suite.model).from_config(suite.model.to_config()) == suite.model
         for section, spec_type in NAMED_SECTIONS.items():
             for key, spec in getattr(suite, section).items():
+                if section == "probes" and spec.dataset is not None:
+                    assert type(spec.dataset).from_config(spec.dataset.to_config()) == spec.dataset
                 if section == "probes" and (spec.table or spec.fallback):
                     continue  # tables are read from files, not from configs
-                again = spec_type.from_node(key, Node.root(spec.to_config()))
+                again = spec_type.from_config(key, spec.to_config())
                 assert again == spec, (name, section, key)
 
 
