@@ -355,8 +355,9 @@ class DatasetSource(_FromConfig):
             "revision": self.revision,
             "split": self.split,
             "column": self.column,
-            "where": [c.to_config() for c in self.where],
         }
+        if self.where:
+            out["where"] = [c.to_config() for c in self.where]
         if self.limit is not None:
             out["limit"] = self.limit
         if self.licence:
