@@ -9,7 +9,7 @@ import pytest
 from audits.cli import main
 from audits.suites import load_suite, suite_hash
 
-from .suite_helpers import MINI_YAML, write_suite
+from .test_suites_helpers import MINI_YAML, write_suite
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

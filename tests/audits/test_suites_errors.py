@@ -6,7 +6,7 @@ import pytest
 
 from audits.suites import load_suite
 
-from .suite_helpers import MINI_YAML, load_error, write_suite
+from .test_suites_helpers import MINI_YAML, load_error, write_suite
 
 
 def _with(old: str, new: str) -> str:

@@ -6,7 +6,7 @@ import shutil
 
 from audits.suites import hash_payload, load_suite, suite_hash
 
-from .suite_helpers import MINI_TABLES, MINI_YAML, write_suite
+from .test_suites_helpers import MINI_TABLES, MINI_YAML, write_suite
 
 REFORMATTED = """
 # the same suite, keys reordered, flow and block styles swapped, comments added

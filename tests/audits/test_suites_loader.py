@@ -13,7 +13,7 @@ from audits.suites.remote import load_hf_prompts, matches
 from audits.suites.spec import Condition, GenerationSpec
 from audits.suites.suite import NAMED_SECTIONS
 
-from .suite_helpers import MINI_YAML, write_suite
+from .test_suites_helpers import MINI_YAML, write_suite
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A small valid suite written into a temporary folder, for tests that break it on purpose."""
+"""Helpers (no tests): a small valid suite written into a temporary folder, to break on purpose."""
 
 from __future__ import annotations
 
