@@ -1,0 +1,180 @@
+"""UCE, Unified Concept Editing (Gandikota et al., WACV 2024), both official code variants.
+
+- "2023" (default; `train-scripts/train_erase.py`, the code ScaPre and RECE build on): each
+  concept's tail (last subject token, EOS and padding) maps position by position onto the guide's
+  tail; guide " " by default; preserve set [""] + preserve_concepts over all 77 tokens at
+  max(0.1, 1/len(P)); lamb 0.5 (hard-coded in the official call); erase scale 1; to_k and to_v;
+  'replace' or 'tensor' targets; optional `add_prompts` expansion ('art' / 'object' templates).
+- "2025" (`trainscripts/uce_sd_erase.py`): one vector per prompt (the last subject token) for
+  erase, guide and preserve alike; guide "" by default (index 0, the BOS embedding); no implicit
+  "" preserve; preserve scale 1.
+
+Both build the same ridge system (`closed_form.uce_weight`) from the original weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import torch
+
+from audits.erasers.base import Eraser, EraserEdit, Progress
+from audits.erasers.closed_form import TokenTerms, uce_weight
+from audits.erasers.config import EraserConfig, check_positive
+from audits.erasers.errors import EraserError
+from audits.erasers.matrices import DTYPES, Stopwatch, finish, kv_matrices
+from audits.erasers.prompts import check_concepts, encode_prompts, pad_stack, tail_pair
+from audits.erasers.reports import matrix_report
+
+# UCE-2023's `--add_prompts` templates, by `--concept_type`.
+EXPANSIONS: dict[str, tuple[str, ...]] = {
+    "art": ("painting by {}", "art by {}", "artwork by {}", "picture by {}", "style of {}"),
+    "object": ("image of {}", "photo of {}", "portrait of {}", "picture of {}", "painting of {}"),
+}
+
+
+@dataclass(frozen=True)
+class UCEConfig(EraserConfig):
+    """UCE settings; `None`/empty fields take the chosen variant's official default."""
+
+    label: ClassVar[str] = "UCE"
+
+    variant: Literal["2023", "2025"] = "2023"
+    technique: Literal["replace", "tensor"] = "replace"  # 2023 only
+    lamb: float = 0.5
+    erase_scale: float = 1.0
+    preserve_scale: float | None = None  # 2023: max(0.1, 1/len(P)); 2025: 1.0
+    guides: tuple[str, ...] = ()  # one for all concepts, or one per concept; () = " " / ""
+    preserve_concepts: tuple[str, ...] = ()
+    add_prompts: Literal["none", "art", "object"] = "none"  # 2023 only
+    with_to_k: bool = True
+    dtype: Literal["float64", "float32"] = "float64"
+
+    def validate(self) -> None:
+        check_positive(self, "lamb", "erase_scale", allow_zero=True)
+        if self.preserve_scale is not None:
+            check_positive(self, "preserve_scale", allow_zero=True)
+        if self.variant == "2025" and self.technique != "replace":
+            raise EraserError("UCE 2025 has no 'tensor' technique; use variant=2023")
+        if self.variant == "2025" and self.add_prompts != "none":
+            raise EraserError(
+                "UCE 2025's --expand_prompts pairs concepts with preserve concepts (a bug in "
+                "the official script); use variant=2023 for add_prompts"
+            )
+
+    def preserve_prompts(self) -> list[str]:
+        """2023 always preserves "" first (the official `['']+preserve_concepts`)."""
+        extra = list(self.preserve_concepts)
+        return ["", *extra] if self.variant == "2023" else extra
+
+    def effective_preserve_scale(self) -> float:
+        if self.preserve_scale is not None:
+            return self.preserve_scale
+        if self.variant == "2025":
+            return 1.0
+        return max(0.1, 1.0 / len(self.preserve_prompts()))
+
+    def label_variant(self) -> str:
+        return f"uce-2023/{self.technique}" if self.variant == "2023" else "uce-2025"
+
+
+def erase_prompts(concepts: Sequence[str], config: UCEConfig) -> tuple[list[str], list[str]]:
+    """Erase prompts and their guides, expanded as UCE-2023's `add_prompts` does: each concept,
+    then its templates; a single guide is broadcast, per-concept guides repeat per template."""
+    default = " " if config.variant == "2023" else ""
+    guides = list(config.guides) or [default]
+    if len(guides) not in (1, len(concepts)):
+        raise EraserError(
+            f"UCE needs one guide or one per concept: {len(guides)} guides, "
+            f"{len(concepts)} concepts"
+        )
+    if len(guides) == 1:
+        guides = guides * len(concepts)
+    templates = EXPANSIONS.get(config.add_prompts, ())
+    old, new = [], []
+    for concept, guide in zip(concepts, guides, strict=True):
+        group = [concept, *(t.format(concept) for t in templates)]
+        old += group
+        new += [guide] * len(group)
+    if config.variant == "2023":
+        new = [" " if g == "" else g for g in new]  # the official `if n_t == '': n_t = ' '`
+    return old, new
+
+
+def uce_terms(
+    pipe, concepts: Sequence[str], config: UCEConfig, dtype: torch.dtype, device: torch.device
+) -> TokenTerms:
+    """Encode every prompt once and form UCE's layer-independent sums for `config.variant`."""
+    old, new = erase_prompts(concepts, config)
+    preserve = config.preserve_prompts()
+    enc = encode_prompts(pipe, [*old, *new, *preserve], dtype=dtype, device=device)
+    rows = {p: i for i, p in enumerate(enc.prompts)}
+    last = enc.last.tolist()
+    if config.variant == "2025":
+        X = enc.emb[[rows[p] for p in old], [last[rows[p]] for p in old]][:, None]
+        N = enc.emb[[rows[g] for g in new], [last[rows[g]] for g in new]][:, None]
+        P = enc.emb[[rows[p] for p in preserve], [last[rows[p]] for p in preserve]]
+        return TokenTerms.build(X, N, P if preserve else None)
+    pairs = [
+        tail_pair(enc.emb[rows[o]], last[rows[o]], enc.emb[rows[g]], last[rows[g]])
+        for o, g in zip(old, new, strict=True)
+    ]
+    X = pad_stack([x for x, _ in pairs])
+    N = pad_stack([n for _, n in pairs])
+    P = enc.emb[[rows[p] for p in preserve]]
+    return TokenTerms.build(X, N, P)
+
+
+class UCEEraser(Eraser):
+    """UCE on every cross-attention K/V matrix, closed form, from the original weights."""
+
+    name = "uce"
+    version = "uce/1"
+    config_class = UCEConfig
+    edits = "attn2 to_k + to_v (all cross-attention blocks)"
+    summary = "UCE closed form; 2023 tail-token code (default) or 2025 last-token code"
+    presets: ClassVar[dict[str, UCEConfig]] = {
+        "2023": UCEConfig(),
+        "2025": UCEConfig(variant="2025"),
+        # README artist command: --guided_concepts 'art' --concept_type 'art'
+        "art": UCEConfig(guides=("art",)),
+    }
+    preset_sources: ClassVar[dict[str, str]] = {
+        "2023": "train-scripts/train_erase.py defaults (lamb 0.5 in the call)",
+        "2025": "trainscripts/uce_sd_erase.py CLI defaults",
+        "art": "README artist erasure: guide 'art'",
+    }
+
+    def erase(
+        self,
+        pipe,
+        concepts: Sequence[str],
+        *,
+        device: torch.device | str | None = None,
+        progress: Progress | None = None,
+    ) -> EraserEdit:
+        cfg: UCEConfig = self.config
+        concepts = check_concepts(concepts)
+        kinds = ("to_v", "to_k") if cfg.with_to_k else ("to_v",)
+        dtype = DTYPES[cfg.dtype]
+        mats, out_dtypes, dev = kv_matrices(pipe, kinds, dtype, device)
+        watch = Stopwatch(dev)
+        terms = uce_terms(pipe, concepts, cfg, dtype, dev)
+        watch.lap("text_s")
+        weights, reports = {}, []
+        for name, W in mats:
+            weights[name] = uce_weight(
+                W,
+                terms,
+                lamb=cfg.lamb,
+                erase_scale=cfg.erase_scale,
+                preserve_scale=cfg.effective_preserve_scale(),
+                technique=cfg.technique,
+            )
+            reports.append(matrix_report(name, W, weights[name]))
+            if progress is not None:
+                progress(name)
+        watch.lap("solve_s")
+        return EraserEdit(finish(weights, out_dtypes), watch.done(), cfg.label_variant(), reports)
