@@ -18,6 +18,8 @@ from typing import Any
 
 from audits.errors import AuditError
 
+_PROJECT_PACKAGES = ("audits", "scapre", "reports")
+
 
 class UnknownNameError(AuditError):
     """A name that no registry entry carries; the message suggests the closest ones."""
@@ -120,10 +122,11 @@ class Registry:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
             missing = err.name or ""
-            if module_name == missing or module_name.startswith(missing + "."):
+            ours = missing.split(".")[0] in _PROJECT_PACKAGES
+            if ours or module_name == missing or module_name.startswith(missing + "."):
                 raise NotImplementedEntryError(
                     f"{self.kind} '{name}' is declared but not implemented in this version"
-                    f" (module {module_name} is missing)"
+                    f" (module {missing} is missing)"
                 ) from err
             raise AuditError(
                 f"{self.kind} '{name}' needs the Python package '{missing}', which is not installed"
