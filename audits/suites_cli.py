@@ -10,7 +10,7 @@ import json
 
 import typer
 
-from audits.suites import expand_erase_sets, load_suite, suite_hash, suite_names
+from audits.suites import expand_erase_sets, load_suite, probe_hash, suite_hash, suite_names
 from audits.suites.cases import local_cases
 from audits.suites.errors import display_path
 from audits.suites.spec import ScorerSpec
@@ -121,7 +121,10 @@ def _describe(suite: Suite) -> list[str]:
         prompts = _count(count, "prompt")
         if probe.dataset:
             prompts = f"{probe.dataset.id} at run time ({prompts} offline)"
-        lines.append(f"  probe {name}: {probe.kind}, {probe.purpose}, {prompts}")
+        lines.append(
+            f"  probe {name}: {probe.kind}, {probe.purpose}, {prompts}"
+            f" [{probe_hash(suite, name)[:12]}]"
+        )
     for name, scorer in suite.scorers.items():
         lines.append(f"  scorer {name}: {scorer.kind}, {_labels(suite, scorer)}")
     for name, metric in suite.metrics.items():

@@ -9,7 +9,7 @@ The format is described in docs/suites.md.
 
 from audits.suites.erase_sets import EraseSet, expand_erase_sets
 from audits.suites.errors import SuiteError
-from audits.suites.hashing import hash_payload, suite_hash
+from audits.suites.hashing import hash_payload, probe_hash, suite_hash
 from audits.suites.resolve import bundled_dir, find_suite, load_suite, suite_names
 from audits.suites.spec import SCHEMA_VERSION
 from audits.suites.suite import Profile, Suite
@@ -26,6 +26,7 @@ __all__ = [
     "find_suite",
     "hash_payload",
     "load_suite",
+    "probe_hash",
     "suite_hash",
     "suite_names",
     "validate_suite",

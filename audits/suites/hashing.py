@@ -54,3 +54,16 @@ def suite_hash(suite: Suite) -> str:
 
 def short_hash(suite: Suite) -> str:
     return suite_hash(suite)[:12]
+
+
+def probe_hash(suite: Suite, name: str) -> str:
+    """sha256 of one probe's prompt set: its spec (tables as content hashes, description left
+    out) and, for `concept_prompts`, the names of the concepts it fills in. The prompt-set id
+    that a metric reports; it changes only when this probe's prompts or seeds do."""
+    probe = suite.probes[name]
+    config = _strip(probe.to_config())
+    config.pop("description", None)
+    payload: dict[str, Any] = {"probe": config}
+    if probe.kind == "concept_prompts" and suite.concepts is not None:
+        payload["concepts"] = list(suite.concepts.names(probe.concepts))
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from audits.suites import hash_payload, load_suite, suite_hash
+from audits.suites import hash_payload, load_suite, probe_hash, suite_hash
 
 from .test_suites_helpers import MINI_TABLES, MINI_YAML, write_suite
 
@@ -130,3 +130,23 @@ def test_bundled_hash_is_stable_when_copied(tmp_path):
     copied = load_suite(tmp_path / "imagenette10", tokens=False)
     assert copied.files[1] == tmp_path / "common" / "suite.yaml"
     assert suite_hash(copied) == suite_hash(load_suite("imagenette10", tokens=False))
+
+
+def test_probe_hash_changes_only_with_its_own_prompts(tmp_path):
+    base = load_suite(write_suite(tmp_path / "a"), tokens=False)
+    other = MINI_YAML.replace(
+        'concepts: retain\n    templates: ["a photo of a {concept}"]',
+        'concepts: retain\n    templates: ["a picture of a {concept}"]',
+    )
+    assert other != MINI_YAML
+    changed = load_suite(write_suite(tmp_path / "b", other), tokens=False)
+    assert probe_hash(base, "target") == probe_hash(changed, "target")
+    assert probe_hash(base, "neighbor") != probe_hash(changed, "neighbor")
+    renamed = load_suite(
+        write_suite(
+            tmp_path / "c", **{"concepts.csv": "concept,role\ncat,target\nowl,target\nfox,retain\n"}
+        ),
+        tokens=False,
+    )
+    assert probe_hash(base, "target") != probe_hash(renamed, "target")
+    assert probe_hash(base, "neighbor") == probe_hash(renamed, "neighbor")
