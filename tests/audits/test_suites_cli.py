@@ -79,3 +79,15 @@ def test_bad_table_row_is_one_line_and_exit_2(capsys, tmp_path):
 def test_unknown_suite_name(capsys):
     code, _, err = run(capsys, "suite", "show", "nudityy")
     assert code == 2 and "Did you mean: nudity?" in err and len(err.strip().splitlines()) == 1
+
+
+def test_list_marks_invalid_suites_in_extra_folders(capsys, tmp_path, monkeypatch):
+    write_suite(tmp_path / "good")
+    write_suite(tmp_path / "broken", MINI_YAML.replace("schema: 1", "schema: 9"))
+    monkeypatch.setenv("SCAPRE_AUDIT_SUITES", str(tmp_path))
+    code, out, _ = run(capsys, "suite", "list")
+    assert code == 0
+    assert any(
+        line.startswith("good ") and "2 targets, 1 retained" in line for line in out.splitlines()
+    )
+    assert any(line.startswith("broken ") and "INVALID" in line for line in out.splitlines())

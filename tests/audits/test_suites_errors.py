@@ -328,3 +328,9 @@ def test_unknown_suite_name_suggests(tmp_path):
 
     with pytest.raises(AuditError, match="Did you mean: imagenette10"):
         load_suite("imagenete10")
+
+
+def test_yaml_tags_that_build_objects_are_refused(tmp_path):
+    text = _with("version: 0.1.0", "version: !!python/object:os.system 'echo'")
+    message = load_error(write_suite(tmp_path / "s", text))
+    assert "suite.yaml, line 4: invalid YAML" in message
