@@ -81,7 +81,7 @@ class MatrixReport:
     alpha_mean: float | None = None
     mask_mean: float | None = None
     rows_separated: float | None = None  # share of (concept, row) pairs separated perfectly
-    sign_rule_agreement: float | None = None  # share where z > 0 iff (W0 c)_i < (W0 e0)_i
+    sign_rule_agreement: float | None = None  # separated rows: MI rounded up iff (W0 c) < (W0 e0)
     rollback_mean: float | None = None
 
 
@@ -210,11 +210,17 @@ def _entropy(W0, shared: SharedTerms, cfg: ScaPreConfig, noise: NoiseSource) -> 
 
 
 def _mask_report(report: MatrixReport, W0, shared: SharedTerms, result: InformaxResult) -> None:
+    """Mask statistics: how many rows separate perfectly, and how often the float32 rounding
+    of their (mathematically equal) MI follows the sign rule (W0 c)_i < (W0 e0)_i."""
     feats = shared.feats
-    rule = (W0 @ feats.e0).unsqueeze(0) > (W0 @ feats.C).T  # (m, d_out)
+    rule = (W0 @ feats.C).T < (W0 @ feats.e0).unsqueeze(0)  # (m, d_out)
+    sep = result.separated
+    floor = torch.where(sep, result.mi, torch.inf).min(dim=1, keepdim=True).values
+    raised = result.mi > floor  # separated rows whose MI rounded above the lowest separated MI
     report.mask_mean = float(result.mask.mean())
-    report.rows_separated = float(result.separated.double().mean())
-    report.sign_rule_agreement = float(((result.z > 0) == rule).double().mean())
+    report.rows_separated = float(sep.double().mean())
+    if bool(sep.any()):
+        report.sign_rule_agreement = float((raised == rule)[sep].double().mean())
 
 
 def edit_scale(

@@ -217,3 +217,25 @@ def test_config_round_trips_and_presets_are_the_published_commands():
     assert (im.variant, im.p, im.alpha_min, im.entropy_samples) == ("erase", 2.0, 0.8, 20)
     with pytest.raises(ScaPreError, match="Did you mean: large-scale"):
         scapre.preset("large_scale")
+
+
+def test_mask_report_shows_that_float32_rounding_follows_the_sign_rule():
+    from types import SimpleNamespace
+
+    from scapre.solve import MatrixReport, _mask_report
+
+    gen = torch.Generator().manual_seed(4)
+    d_out, d_in, m = 512, 64, 3
+    W0 = torch.randn(d_out, d_in, generator=gen) / d_in**0.5
+    C, e0 = torch.randn(d_in, m, generator=gen), torch.randn(d_in, generator=gen)
+    pos, neg = torch.randn(m, 5, d_in, generator=gen), torch.randn(m, 5, d_in, generator=gen)
+    shared = SimpleNamespace(feats=SimpleNamespace(C=C.double(), e0=e0.double()))
+    agreement = {}
+    for arithmetic in ("official", "exact"):
+        res = informax(W0, C, e0, pos, neg, 0.01, 8.0, arithmetic=arithmetic)
+        report = MatrixReport("w", (d_out, d_in))
+        _mask_report(report, W0.double(), shared, res)
+        assert report.rows_separated > 0.9
+        agreement[arithmetic] = report.sign_rule_agreement
+    assert agreement["official"] > 0.95  # rounding, not information, decides the official mask
+    assert agreement["exact"] < 0.7  # exact ties carry no sign information
