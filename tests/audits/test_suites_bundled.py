@@ -105,3 +105,16 @@ def test_sizes(suites):
         "imagenette10": (10, 10),
         "nudity": (6, 6),
     }
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_indirect_references_do_not_name_the_concept(suites, name):
+    people = name in ("art50", "artists100", "celebrities100")
+    for row in suites[name].probes["adversarial"].table.records():
+        if row["family"] != "indirect":
+            continue
+        prompt, concept = row["prompt"].lower(), row["concept"].lower()
+        assert concept not in prompt, row
+        if people:  # not even a surname
+            words = [w for w in concept.replace(".", " ").split() if len(w) > 3]
+            assert not any(w in prompt for w in words), row
