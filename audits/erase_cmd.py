@@ -77,8 +77,8 @@ def erase(
     model: str = typer.Option(..., "--model", help="Hub id or local diffusers pipeline folder."),
     concepts: str = typer.Option(None, "--concepts", help='Comma-separated, e.g. "a, b, c".'),
     concepts_file: Path = typer.Option(None, "--concepts-file", help="One concept per line."),
-    method: str = typer.Option("scapre", "--method", help="Erasure method."),
-    preset: str = typer.Option(None, "--preset", help="Published ScaPre configuration."),
+    method: str = typer.Option("scapre", "--method", help="Eraser name (scapre, uce, ...)."),
+    preset: str = typer.Option(None, "--preset", help="Published configuration of the method."),
     overrides: list[str] = typer.Option(None, "--set", help="Config override key=value."),
     out: Path = typer.Option(..., "--out", help="New folder for the edited pipeline."),
     revision: str = typer.Option(None, "--revision", help="Hub revision (commit or tag)."),
@@ -87,41 +87,51 @@ def erase(
     dtype: str = typer.Option("float32", "--dtype", help="Dtype the model is loaded in."),
 ) -> None:
     """Erase concepts from a model and save the edited pipeline with its provenance."""
-    import scapre
-
-    if method != "scapre":
-        raise AuditError(f"unknown --method {method!r}; available: scapre")
+    eraser = build_eraser(method, preset, list(overrides or []))
     concept_list = parse_concepts(concepts, concepts_file)
-    config = scapre.preset(preset) if preset else scapre.ScaPreConfig()
-    config = config.with_overrides(list(overrides or []))
     check_out_dir(out)
     if device.startswith("cuda"):
         import torch
 
         if not torch.cuda.is_available():
             raise AuditError(f"--device {device} asked for, but CUDA is not available here")
+    eraser.check_ready()
 
     from audits.models.loading import load_pipeline, module_sha256
 
     pipe, ref = load_pipeline(
         model, revision=revision, local_files_only=local_files_only, device=device, dtype=dtype
     )
-    scapre.unet.check_pipeline(pipe)
+    from audits.erasers.matrices import check_pipeline
+
+    check_pipeline(pipe)
     started = time.time()
-    edit = scapre.compute_edit(pipe, concept_list, config, progress=_progress(config))
-    record = _edit_record(pipe, ref, concept_list, config, preset, edit, device)
+    edit = eraser.erase(pipe, concept_list, progress=_progress(None))
+    record = _edit_record(pipe, ref, concept_list, eraser, preset, edit, device)
     record["model"]["unet_sha256"] = module_sha256(pipe.unet)
     record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
     record["created"] = datetime.fromtimestamp(started, timezone.utc).isoformat()
     _write_edit_dir(out, pipe, edit, record)
+    total = edit.timings.get("total_s", 0.0)
     typer.echo(
-        f"erased {len(concept_list)} concept(s) from {model} with scapre "
-        f"({preset or 'default config'}): {len(edit.weights)} matrices, "
-        f"edit {edit.timings['total_s']:.2f} s -> {out}"
+        f"erased {len(concept_list)} concept(s) from {model} with {eraser.name} "
+        f"({preset or 'default config'}; {edit.variant}): {len(edit.weights)} matrices, "
+        f"edit {total:.2f} s -> {out}"
     )
 
 
-def _progress(config):
+def build_eraser(method: str, preset: str | None, overrides: list[str]):
+    """The eraser named by --method, configured by --preset then --set (no model needed)."""
+    from audits.registry import ERASERS
+
+    if method not in ERASERS:
+        raise AuditError(f"unknown --method {method!r}: {ERASERS.unknown_message(method)}")
+    eraser_cls = ERASERS.get(method)
+    config = eraser_cls.preset(preset) if preset else eraser_cls.config_class()
+    return eraser_cls(config).with_overrides(overrides)
+
+
+def _progress(_unused=None):
     import sys
 
     if not sys.stderr.isatty():
@@ -141,17 +151,18 @@ def _progress(config):
     return step
 
 
-def _edit_record(pipe, ref, concepts, config, preset, edit, device) -> dict:
-    import scapre
+def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
     from audits.models.loading import tensor_sha256
 
-    return {
+    record = {
         "schema": "scapre-audit/edit/1",
-        "method": "scapre",
-        "solver_version": scapre.SOLVER_VERSION,
+        "method": eraser.name,
+        "eraser_version": eraser.version,
+        "variant": edit.variant,
+        "complete_method": eraser.complete,
         "preset": preset,
-        "preset_source": scapre.PRESET_SOURCES.get(preset) if preset else None,
-        "config": config.to_dict(),
+        "preset_source": eraser.preset_sources.get(preset) if preset else None,
+        "config": eraser.to_config(),
         "concepts": list(concepts),
         "model": {
             "id": ref.model,
@@ -164,8 +175,13 @@ def _edit_record(pipe, ref, concepts, config, preset, edit, device) -> dict:
         "hardware": hardware(device),
         "timings_s": edit.timings,
         "tensors": {name: tensor_sha256(w) for name, w in edit.weights.items()},
-        "matrices": [vars(r) | {"shape": list(r.shape)} for r in edit.reports],
+        "matrices": edit.reports,
     }
+    if eraser.name == "scapre":
+        import scapre
+
+        record["solver_version"] = scapre.SOLVER_VERSION
+    return record
 
 
 def _write_edit_dir(out: Path, pipe, edit, record: dict) -> None:
@@ -188,7 +204,11 @@ def _write_edit_dir(out: Path, pipe, edit, record: dict) -> None:
         save_file(
             {n: w.contiguous() for n, w in edit.weights.items()},
             str(staging / "delta.safetensors"),
-            metadata={"method": "scapre", "config": json.dumps(record["config"], sort_keys=True)},
+            metadata={
+                "method": record["method"],
+                "variant": record["variant"],
+                "config": json.dumps(record["config"], sort_keys=True),
+            },
         )
         (staging / "edit.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         check_out_dir(out)

@@ -94,6 +94,10 @@ class Eraser(ABC):
         return f"{type(self).__name__}({self.config!r})"
 
     # -- the edit --------------------------------------------------------------------------
+    def check_ready(self) -> None:
+        """Checks that need no model (files, pins), run before a model is loaded."""
+        return None
+
     @abstractmethod
     def erase(
         self,
