@@ -140,13 +140,28 @@ def solve_rows(
 ) -> torch.Tensor:
     """Solve (G + alpha_i Pi) w_i = b_i for every row i at once (G SPD, Pi = F F^T)."""
     L = torch.linalg.cholesky(G)
-    LF = torch.linalg.solve_triangular(L, Pi_factor, upper=False)
-    Q, sv, _ = torch.linalg.svd(LF, full_matrices=False)
-    lam = sv * sv
+    Q, lam = _whitened_eigenbasis(torch.linalg.solve_triangular(L, Pi_factor, upper=False))
     Z = torch.linalg.solve_triangular(L, B.T, upper=False).T  # rows L^-1 b_i
     a_lam = alpha.unsqueeze(1) * lam.unsqueeze(0)
     Y = Z - ((Z @ Q) * (a_lam / (1 + a_lam))) @ Q.T
     return torch.linalg.solve_triangular(L.T, Y.T, upper=True).T
+
+
+def _whitened_eigenbasis(B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eigenpairs (Q, lam) of B B^T with lam > 0, from whichever Gram matrix is smaller.
+
+    With few concepts (B is d_in x r, r small) the r x r Gram B^T B is decomposed and its
+    eigenvectors mapped back through B; directions with lam below 1e-13 of the largest are
+    dropped, which changes a row by at most alpha * lam relative, far below float64 noise.
+    """
+    d, r = B.shape
+    if 2 * r >= d:
+        lam, Q = torch.linalg.eigh(B @ B.T)
+        return Q, lam.clamp_min(0.0)
+    lam, P = torch.linalg.eigh(B.T @ B)
+    keep = lam > 1e-13 * lam.max().clamp_min(torch.finfo(B.dtype).tiny)
+    lam, P = lam[keep], P[:, keep]
+    return (B @ P) / torch.sqrt(lam), lam
 
 
 def bures_rows(
