@@ -1,0 +1,25 @@
+"""Shared, session-scoped toy-world models (loaded once: the whole set must stay fast)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def toy_pipe():
+    from audits.toyworld.pipeline import load_toyworld_pipeline
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    return load_toyworld_pipeline()
+
+
+@pytest.fixture(scope="session")
+def toy_classifier():
+    from audits.toyworld.classifier import load_classifier
+
+    return load_classifier()

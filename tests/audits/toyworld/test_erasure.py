@@ -1,0 +1,37 @@
+"""The point of the toy world: a closed-form cross-attention edit (ScaPre) visibly removes one
+concept while a neighbour that shares an attribute with it survives."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from audits.toyworld.evaluate import concept_rates
+from audits.toyworld.world import concept_by_prompt
+
+N_SEEDS = 12
+
+
+@pytest.fixture(scope="module")
+def erased_pipe(toy_pipe):
+    import scapre
+
+    pipe = copy.copy(toy_pipe)
+    pipe.unet = copy.deepcopy(toy_pipe.unet)
+    weights = scapre.erase_concepts(pipe, ["red circle"], scapre.ScaPreConfig())
+    scapre.apply_edit(pipe, weights)
+    return pipe
+
+
+def test_erasing_red_circle_removes_it_and_keeps_its_neighbours(
+    toy_pipe, erased_pipe, toy_classifier
+):
+    concepts = [concept_by_prompt(p) for p in ("red circle", "red square", "blue circle")]
+    before = concept_rates(toy_pipe, toy_classifier, concepts, N_SEEDS, seed0=50)
+    after = concept_rates(erased_pipe, toy_classifier, concepts, N_SEEDS, seed0=50)
+    target, *neighbours = (c.name for c in concepts)
+    assert before[target]["concept"] >= 0.75, before
+    assert after[target]["concept"] <= 0.25, after
+    for name in neighbours:
+        assert after[name]["concept"] >= before[name]["concept"] - 0.25, (name, before, after)

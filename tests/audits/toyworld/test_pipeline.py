@@ -1,0 +1,50 @@
+"""The committed model loads offline through StableDiffusionPipeline.from_pretrained and draws the
+prompted concept, as judged by the world's classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audits.models.clip_tokenizer import build_clip_tokenizer
+from audits.toyworld.evaluate import concept_rates, generate, summarize
+from audits.toyworld.paths import PIPELINE_DIR, WEIGHTS_DIR
+from audits.toyworld.world import CONCEPTS
+
+# Measured on 16 seeds per concept (MODEL_CARD.md); the fast test uses 3 seeds per concept, so
+# the thresholds leave room for sampling noise.
+MIN_CONCEPT_RATE = 0.70
+MIN_FAMILY_RATE = 0.80
+
+
+def test_loads_as_a_stable_diffusion_pipeline(toy_pipe):
+    from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel
+
+    assert isinstance(toy_pipe, StableDiffusionPipeline)
+    assert isinstance(toy_pipe.unet, UNet2DConditionModel)
+    assert isinstance(toy_pipe.vae, AutoencoderKL)
+    assert isinstance(toy_pipe.text_encoder, CLIPTextModel)
+    assert toy_pipe.text_encoder.config.hidden_size >= 128
+    assert toy_pipe.unet.config.cross_attention_dim == toy_pipe.text_encoder.config.hidden_size
+    prompt = "a photo of a red circle"
+    assert toy_pipe.tokenizer(prompt).input_ids == build_clip_tokenizer()(prompt).input_ids
+
+
+def test_committed_weights_are_small_safetensors():
+    files = [p for p in WEIGHTS_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 50_000_000
+    assert not [p for p in files if p.suffix in (".bin", ".pt", ".pth", ".ckpt")]
+    assert (PIPELINE_DIR / "model_index.json").is_file()
+
+
+def test_same_seed_same_image(toy_pipe):
+    a = generate(toy_pipe, ["a blue cross"], [5], steps=10)
+    b = generate(toy_pipe, ["a blue cross"], [5], steps=10)
+    assert a.shape == (1, 32, 32, 3) and np.array_equal(a, b)
+
+
+def test_generates_the_prompted_concept(toy_pipe, toy_classifier):
+    rates = concept_rates(toy_pipe, toy_classifier, list(CONCEPTS), n=3, steps=20)
+    summary = summarize(rates)
+    assert summary["concept"] >= MIN_CONCEPT_RATE, summary
+    assert summary["colour"] >= MIN_FAMILY_RATE and summary["shape"] >= MIN_FAMILY_RATE, summary
