@@ -36,17 +36,25 @@ def entropy_factor(
     m = C.shape[1]
     per_concept = noise.shape[0] // m
     samples = C.T.to(dt).repeat_interleave(per_concept, dim=0) + noise.to(dt) * noise_sigma
-    acts = W0.to(dt) @ samples.T  # (d_out, m * S)
-    lo = acts.min(dim=1, keepdim=True).values
-    hi = acts.max(dim=1, keepdim=True).values
-    x = (acts - lo) / (hi - lo + EPS)
-    idx = torch.floor(x * bins).long().clamp_(0, bins - 1)
-    hist = torch.zeros(acts.shape[0], bins, dtype=dt, device=acts.device)
-    hist.scatter_add_(1, idx, torch.ones_like(x))
-    prob = hist / (hist.sum(dim=1, keepdim=True) + EPS)
-    H = -(prob * torch.log(prob + EPS)).sum(dim=1)
-    log_bins = torch.log(torch.tensor(float(bins), dtype=dt, device=acts.device))
-    return (1 - H / log_bins).to(torch.float64)
+    W = W0.to(dt)
+    log_bins = torch.log(torch.tensor(float(bins), dtype=dt, device=W.device))
+    rows = max(1, _CHUNK_ELEMENTS // max(1, samples.shape[0]))  # bound the transient memory
+    parts = []
+    for start in range(0, W.shape[0], rows):
+        acts = W[start : start + rows] @ samples.T  # (rows, m * S)
+        lo = acts.min(dim=1, keepdim=True).values
+        hi = acts.max(dim=1, keepdim=True).values
+        x = (acts - lo) / (hi - lo + EPS)
+        idx = torch.floor(x * bins).long().clamp_(0, bins - 1)
+        hist = torch.zeros(acts.shape[0], bins, dtype=dt, device=acts.device)
+        hist.scatter_add_(1, idx, torch.ones_like(x))
+        prob = hist / (hist.sum(dim=1, keepdim=True) + EPS)
+        H = -(prob * torch.log(prob + EPS)).sum(dim=1)
+        parts.append(1 - H / log_bins)
+    return torch.cat(parts).to(torch.float64)
+
+
+_CHUNK_ELEMENTS = 1 << 24  # activations per chunk (64 MB in float32)
 
 
 @dataclass
