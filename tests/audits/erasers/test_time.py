@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from audits.erasers.errors import EraserError
 from audits.erasers.prompts import encode_prompts
