@@ -92,6 +92,16 @@ def test_concepts_file(tiny_pipe_dir, tmp_path, capsys):
         (["--concepts", "tench", "--set", "p"], "key=value"),
         (["--concepts", "tench", "--preset", "largescale"], "unknown preset"),
         (["--concepts", "tench", "--method", "esd"], "unknown --method"),
+        (["--concepts", "tench", "--method", "spee"], "Did you mean: speed"),
+        (["--concepts", "tench", "--method", "uce", "--set", "nope=1"], "unknown UCE config key"),
+        (["--concepts", "tench", "--method", "uce", "--set", "lamb=x"], "lamb expects float"),
+        (["--concepts", "tench", "--method", "rece", "--preset", "nudty"], "unknown preset"),
+        (["--concepts", "tench", "--method", "checkpoint"], "needs path=... and sha256"),
+        (
+            ["--concepts", "tench", "--method", "checkpoint", "--set", "path=/nonexistent/x"]
+            + ["--set", "sha256=" + "0" * 64],
+            "does not exist",
+        ),
         ([], "--concepts or --concepts-file"),
         (["--concepts-file", "/nonexistent/list.txt"], "cannot read"),
     ],
@@ -147,3 +157,29 @@ def test_existing_output_is_never_overwritten(tiny_pipe_dir, tmp_path, capsys):
     )
     assert code == 2 and "not empty" in err
     assert sorted(p.name for p in out.iterdir()) == ["precious.png"]
+
+
+@pytest.mark.parametrize(
+    ("method", "preset", "variant", "count"),
+    [
+        ("uce", "2025", "uce-2025", 8),
+        ("speed", None, "speed/V/last-token", 4),
+        ("none", None, "none", 0),
+    ],
+)
+def test_baselines_write_their_method_version_config_and_variant(
+    tiny_pipe_dir, tmp_path, capsys, method, preset, variant, count
+):
+    from safetensors.torch import load_file
+
+    from audits.registry import ERASERS
+
+    out = tmp_path / method
+    args = ["erase", "--model", str(tiny_pipe_dir), "--concepts", "tench", "--method", method]
+    erase_ok([*args, *(["--preset", preset] if preset else []), "--out", str(out)], capsys)
+    record = json.loads((out / "edit.json").read_text())
+    eraser = ERASERS.get(method)
+    assert record["method"] == method and record["eraser_version"] == eraser.version
+    assert record["variant"] == variant and record["preset"] == preset
+    assert eraser.from_config(record["config"]).to_config() == record["config"]
+    assert len(load_file(str(out / "delta.safetensors"))) == len(record["tensors"]) == count
