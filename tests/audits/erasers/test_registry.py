@@ -67,3 +67,13 @@ def test_scapre_wrapper_equals_the_solver(tiny_pipe):
     assert edit.variant == "scapre-erase" and set(edit.weights) == set(ref.weights)
     assert all(torch.equal(edit.weights[n], w) for n, w in ref.weights.items())
     assert edit.reports[0]["name"] == ref.reports[0].name
+
+
+def test_catalog_lists_every_eraser_and_marks_partial_ones():
+    from audits.erasers.catalog import eraser_catalog, format_catalog
+
+    rows = eraser_catalog()
+    assert [r["name"] for r in rows] == sorted(BUILTINS)
+    lines = format_catalog(rows)
+    assert any(line.startswith("mace-cfr") and "PARTIAL" in line for line in lines)
+    assert all("complete" in line for line in lines if not line.startswith("mace-cfr"))
