@@ -35,6 +35,8 @@ def _register_commands() -> None:
     app.command("erase")(erase_cmd.erase)
     from audits.suites_cli import suite_app
     app.add_typer(suite_app, name="suite")
+    from audits import run_cmd
+    run_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,129 @@
+"""Classification accuracies of erased and kept concepts, and their harmonic summary.
+
+An image counts as recognised when the scorer's label equals the label of its case's concept
+(exact match through the scorer's `concept_labels`). Means are pooled over images; the interval
+resamples prompts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+
+from audits.metrics.base import Metric, MetricInput, Observation, ResultRow, mean_rows
+from audits.metrics.bootstrap import percentile_interval, seed_for
+
+
+def recognised(data: MetricInput, keep: Callable[[Observation], str | None]):
+    """(kept observations with 1.0/0.0, exclusion counts); `keep` returns an exclusion reason."""
+    kept, excluded = [], Counter()
+    for obs in data.observations:
+        reason = keep(obs)
+        if reason is None and not obs.concept:
+            reason = "case has no concept"
+        if reason is None and obs.concept not in data.concept_labels:
+            reason = "concept not in the scorer's label set"
+        if reason is not None:
+            excluded[reason] += 1
+            continue
+        kept.append((obs, float(obs.record.get("label") == data.concept_labels[obs.concept])))
+    return kept, excluded
+
+
+def _erased(data: MetricInput) -> Callable[[Observation], str | None]:
+    return lambda o: (
+        None if o.concept in data.erased else f"concept not in erase set {data.erase_set}"
+    )
+
+
+def _neighbour(data: MetricInput) -> Callable[[Observation], str | None]:
+    return lambda o: (
+        None if data.roles.get(o.concept) == "retain" else "concept is not a retained one"
+    )
+
+
+class ForgetAcc(Metric):
+    kind = "forget_acc"
+    definition_version = "forget_acc/1"
+    higher_is_better = False
+    definition = (
+        "share of images from prompts naming an erased concept that the scorer still labels as "
+        "that concept (pooled over images)"
+    )
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        return mean_rows(data, *recognised(data, _erased(data)))
+
+
+class NeighborAcc(Metric):
+    kind = "neighbor_acc"
+    definition_version = "neighbor_acc/1"
+    higher_is_better = True
+    definition = (
+        "share of images from prompts naming a retained (role: retain) concept that the scorer "
+        "labels as that concept"
+    )
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        return mean_rows(data, *recognised(data, _neighbour(data)))
+
+
+class RetainAcc(Metric):
+    kind = "retain_acc"
+    definition_version = "retain_acc/1"
+    higher_is_better = True
+    definition = (
+        "share of images from prompts naming any concept this edit did not erase (retained "
+        "concepts and targets outside the erase set) that the scorer labels as that concept"
+    )
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        keep = lambda o: "concept was erased" if o.concept in data.erased else None  # noqa: E731
+        return mean_rows(data, *recognised(data, keep))
+
+
+def harmonic(forget: np.ndarray, neighbor: np.ndarray) -> np.ndarray:
+    """2ab/(a+b) of a = 1 - forget_acc and b = neighbor_acc (0 where both are 0)."""
+    a, b = 1.0 - np.asarray(forget, dtype=float), np.asarray(neighbor, dtype=float)
+    total = a + b
+    return np.where(total > 0, 2 * a * b / np.where(total > 0, total, 1), 0.0)
+
+
+class HarmonicAcc(Metric):
+    kind = "harmonic_acc"
+    definition_version = "harmonic_acc/1"
+    higher_is_better = True
+    definition = (
+        "harmonic mean of (1 - forget_acc) and neighbor_acc over the metric's probes; the "
+        "interval resamples the prompts of both parts independently"
+    )
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        forget, ex_f = recognised(data, _erased(data))
+        keep_n, ex_n = recognised(data, _neighbour(data))
+        # an image is excluded only when it belongs to neither part
+        used = {id(o) for o, _ in forget} | {id(o) for o, _ in keep_n}
+        excluded = Counter()
+        for obs in data.observations:
+            if id(obs) not in used:
+                excluded["concept neither erased nor retained"] += 1
+        seed = seed_for(data.name, data.method, data.erase_set, None, None)
+        n = len(forget) + len(keep_n)
+        if not forget or not keep_n:
+            return [ResultRow(None, n, exclusions=dict(excluded), ci_seed=seed)]
+        f = sum(v for _, v in forget) / len(forget)
+        g = sum(v for _, v in keep_n) / len(keep_n)
+        samples = [
+            ([o.cluster for o, _ in forget], [v for _, v in forget]),
+            ([o.cluster for o, _ in keep_n], [v for _, v in keep_n]),
+        ]
+        ci = percentile_interval(samples, harmonic, seed=seed)
+        extra = {
+            "forget_acc": f,
+            "neighbor_acc": g,
+            "n_forget": len(forget),
+            "n_neighbor": len(keep_n),
+        }
+        return [ResultRow(float(harmonic(f, g)), n, None, None, dict(excluded), ci, seed, extra)]

@@ -1,0 +1,116 @@
+"""What every metric is: a definition (kind + version), a direction, and `compute` from the saved
+scores of one results group (a method on an erase set) to result rows.
+
+Rows carry the value, n (images used), exclusions (images left out, counted by reason) and a 95%
+percentile bootstrap interval clustered by prompt; the engine adds provenance (evaluator, prompt
+sets, seeds, sampler, model).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from audits.metrics.bootstrap import LEVEL, REPLICATES, percentile_interval, seed_for
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One scored image: its probe, prompt index (cluster), concept, family and score record."""
+
+    probe: str
+    case: int
+    concept: str
+    family: str
+    seed: int
+    record: dict[str, Any]
+
+    @property
+    def cluster(self) -> tuple[str, int]:
+        return (self.probe, self.case)
+
+
+@dataclass
+class MetricInput:
+    """Everything a metric may read for one results group."""
+
+    name: str
+    params: dict[str, Any]
+    method: str
+    erase_set: str
+    erased: frozenset[str]
+    roles: dict[str, str]
+    probes: tuple[str, ...]
+    observations: list[Observation]
+    concept_labels: dict[str, str]
+    features: Any = None  # [N, D] tensor for feature scorers
+    reference_features: Any = None  # the unedited model's features for the same cases
+
+
+@dataclass
+class ResultRow:
+    value: float | None
+    n: int
+    concept: str | None = None
+    family: str | None = None
+    exclusions: dict[str, int] = field(default_factory=dict)
+    ci: tuple[float, float] | None = None
+    ci_seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Metric(ABC):
+    kind: ClassVar[str]
+    definition_version: ClassVar[str]
+    higher_is_better: ClassVar[bool]
+    definition: ClassVar[str]
+    needs: ClassVar[str] = "records"  # or "features" (with the unedited model's)
+
+    @abstractmethod
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        """Rows for this group: the aggregate (concept None) and any breakdowns."""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "definition_version": self.definition_version,
+            "higher_is_better": self.higher_is_better,
+            "definition": self.definition,
+        }
+
+
+def mean_rows(
+    data: MetricInput,
+    kept: list[tuple[Observation, float]],
+    excluded: Counter,
+    by: str | None = "concept",
+) -> list[ResultRow]:
+    """Pooled means with clustered intervals: the aggregate, then one row per `by` value."""
+    rows = [_mean_row(data, kept, dict(excluded), None, None)]
+    if by:
+        keys = sorted({getattr(o, by) for o, _ in kept if getattr(o, by)})
+        for key in keys:
+            subset = [(o, v) for o, v in kept if getattr(o, by) == key]
+            concept = key if by == "concept" else None
+            family = key if by == "family" else None
+            rows.append(_mean_row(data, subset, {}, concept, family))
+    return rows
+
+
+def _mean_row(data, kept, exclusions, concept, family) -> ResultRow:
+    n = len(kept)
+    seed = seed_for(data.name, data.method, data.erase_set, concept, family)
+    if not n:
+        return ResultRow(None, 0, concept, family, exclusions, None, seed)
+    value = sum(v for _, v in kept) / n
+    ci = percentile_interval([([o.cluster for o, _ in kept], [v for _, v in kept])], seed=seed)
+    return ResultRow(value, n, concept, family, exclusions, ci, seed)
+
+
+CI_METHOD = {
+    "method": "percentile bootstrap, resampling prompts (clusters) with replacement",
+    "level": LEVEL,
+    "replicates": REPLICATES,
+}

@@ -1,0 +1,123 @@
+"""Image-quality metrics: mean CLIP score, drift from the unedited model's images, and FID / KID
+of the edited model's images against the unedited model's (same prompts and seeds)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import torch
+
+from audits.metrics.base import Metric, MetricInput, ResultRow, mean_rows
+
+
+def scalar_rows(data: MetricInput) -> list[ResultRow]:
+    kept, excluded = [], Counter()
+    for obs in data.observations:
+        value = obs.record.get("value")
+        if value is None:
+            excluded["no score"] += 1
+        else:
+            kept.append((obs, float(value)))
+    return mean_rows(data, kept, excluded)
+
+
+class MeanCLIPScore(Metric):
+    kind = "clip_score"
+    definition_version = "clip_score/1"
+    higher_is_better = True
+    definition = "mean over images of the scorer's CLIP score (scale and formula in the evaluator)"
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        return scalar_rows(data)
+
+
+class ImageDrift(Metric):
+    kind = "image_drift"
+    definition_version = "image_drift/1"
+    higher_is_better = False
+    definition = (
+        "mean over images of the distance to the unedited model's image for the same prompt and "
+        "seed (distance and space in the evaluator)"
+    )
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        return scalar_rows(data)
+
+
+class _Stored(torch.nn.Module):
+    """Hands stored feature vectors to torchmetrics as if it had extracted them."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.num_features = dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def _too_few(data: MetricInput, need: int) -> ResultRow | None:
+    n = 0 if data.features is None else int(data.features.shape[0])
+    m = 0 if data.reference_features is None else int(data.reference_features.shape[0])
+    if min(n, m) < need:
+        return ResultRow(None, n, exclusions={f"fewer than {need} images": n})
+    return None
+
+
+class FIDVsBase(Metric):
+    kind = "fid_vs_base"
+    definition_version = "fid_vs_base/1"
+    higher_is_better = False
+    needs = "features"
+    definition = (
+        "Fréchet distance (torchmetrics FrechetInceptionDistance) between the features of the "
+        "edited model's images and the unedited model's images for the same prompts and seeds "
+        "(feature extractor in the evaluator); a set statistic: no bootstrap interval"
+    )
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        from torchmetrics.image.fid import FrechetInceptionDistance
+
+        short = _too_few(data, 2)
+        if short:
+            return [short]
+        dim = int(data.features.shape[1])
+        fid = FrechetInceptionDistance(feature=_Stored(dim)).double()
+        fid.update(data.reference_features.double(), real=True)
+        fid.update(data.features.double(), real=False)
+        return [ResultRow(float(fid.compute()), int(data.features.shape[0]))]
+
+
+class FID(FIDVsBase):
+    kind = "fid"
+    definition_version = "fid/1"
+
+
+class KID(Metric):
+    kind = "kid"
+    definition_version = "kid/1"
+    higher_is_better = False
+    needs = "features"
+    definition = (
+        "kernel distance (torchmetrics KernelInceptionDistance, cubic polynomial kernel) between "
+        "edited and unedited images' features; mean over params.subsets subsets of "
+        "min(params.subset_size, n) images, drawn with torch seed 0; its std in `extra`"
+    )
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        from torchmetrics.image.kid import KernelInceptionDistance
+
+        short = _too_few(data, 2)
+        if short:
+            return [short]
+        n = int(min(data.features.shape[0], data.reference_features.shape[0]))
+        size = min(int(data.params.get("subset_size", 1000)), n)
+        subsets = int(data.params.get("subsets", 100))
+        dim = int(data.features.shape[1])
+        kid = KernelInceptionDistance(feature=_Stored(dim), subsets=subsets, subset_size=size)
+        kid.update(data.reference_features.double(), real=True)
+        kid.update(data.features.double(), real=False)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            mean, std = kid.compute()
+        extra = {"kid_std": float(std), "subsets": subsets, "subset_size": size}
+        return [ResultRow(float(mean), int(data.features.shape[0]), extra=extra)]

@@ -1,0 +1,153 @@
+"""Stage 4, aggregate: every selected metric for every results group, from saved scores only,
+into `results.json` (deterministic: no times, no paths, so the same run gives the same bytes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audits.errors import AuditError
+from audits.metrics.base import CI_METHOD, MetricInput, Observation, ResultRow
+from audits.run.atomic import read_json, write_json
+from audits.run.plan import Group, RunPlan
+from audits.run.rundir import RunDir
+from audits.suites import Suite
+
+RESULTS_SCHEMA = "scapre-audit/results/1"
+
+
+def _scores(run: RunDir, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:
+    doc = read_json(run.score_file(scorer, edit_id, probe))
+    if not doc:
+        raise AuditError(
+            f"scores {scorer}/{edit_id}/{probe} are missing; run `scapre-audit score {run.root}`"
+        )
+    return doc
+
+
+def _features(run: RunDir, scorer: str, edit_id: str, probes: tuple[str, ...]):
+    import torch
+    from safetensors.torch import load_file
+
+    parts = [load_file(str(run.features_file(scorer, edit_id, p)))["features"] for p in probes]
+    return torch.cat(parts) if parts else None
+
+
+def observations(run: RunDir, plan: RunPlan, scorer: str, edit_id: str, probe: str):
+    """Score records paired with their cases (checked image by image against the plan)."""
+    doc = _scores(run, scorer, edit_id, probe)
+    planned = plan.images(edit_id, probe)
+    if [r["image_id"] for r in doc["images"]] != [i for _, _, i in planned]:
+        raise AuditError(f"scores {scorer}/{edit_id}/{probe} do not match the plan; re-score")
+    obs = [
+        Observation(probe, case.index, case.concept, case.family, seed, record)
+        for (case, seed, _), record in zip(planned, doc["images"], strict=True)
+    ]
+    return obs, doc
+
+
+def metric_rows(
+    run: RunDir, plan: RunPlan, suite: Suite, name: str, group: Group
+) -> tuple[list[ResultRow], dict[str, Any], Any]:
+    from audits.registry import METRICS
+
+    spec = suite.metrics[name]
+    metric = METRICS.get(spec.kind)()
+    obs: list[Observation] = []
+    identity: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for probe in spec.probes:
+        part, doc = observations(run, plan, spec.scorer, group.edit_id, probe)
+        obs += part
+        identity, labels = doc["scorer_identity"], doc.get("concept_labels", {})
+    data = MetricInput(
+        name=name,
+        params=spec.params,
+        method=group.method,
+        erase_set=group.erase_set,
+        erased=frozenset(group.concepts),
+        roles={c.name: c.role for c in suite.concepts.concepts},
+        probes=spec.probes,
+        observations=obs,
+        concept_labels=labels,
+    )
+    if metric.needs == "features":
+        data.features = _features(run, spec.scorer, group.edit_id, spec.probes)
+        data.reference_features = _features(run, spec.scorer, plan.reference_edit(), spec.probes)
+    return metric.compute(data), identity, metric
+
+
+def aggregate(
+    run: RunDir,
+    plan: RunPlan,
+    suite: Suite,
+    metrics: list[str],
+    header: dict[str, Any],
+    not_computed: list[dict[str, str]],
+) -> dict[str, Any]:
+    """Compute and write results.json; return it."""
+    methods = {e.method: e for e in plan.edits}
+    rows: list[dict[str, Any]] = []
+    evaluators: dict[str, Any] = {}
+    for name in metrics:
+        spec = suite.metrics[name]
+        for group in plan.groups:
+            computed, identity, metric = metric_rows(run, plan, suite, name, group)
+            evaluators[spec.scorer] = identity
+            for row in computed:
+                rows.append(
+                    _row(plan, spec, metric, group, methods[group.method], row, identity)
+                    | {"generation": plan.sampling, "model": header.get("model")}
+                )
+    results = {
+        "schema": RESULTS_SCHEMA,
+        **header,
+        "evaluators": evaluators,
+        "prompt_sets": {
+            p.name: {
+                "purpose": p.purpose,
+                "sha256": p.prompt_set_sha256,
+                "n_cases": len(p.cases),
+                "n_cases_total": p.n_cases_total,
+                "source": p.source,
+                "source_reason": p.source_reason,
+            }
+            for p in plan.probes.values()
+        },
+        "generation": plan.sampling,
+        "not_computed": not_computed,
+        "metrics": rows,
+    }
+    write_json(run.results, results)
+    return results
+
+
+def _row(plan, spec, metric, group, edit, row: ResultRow, identity) -> dict[str, Any]:
+    seeds = sorted({s for p in spec.probes for c in plan.probes[p].cases for s in c.seeds})
+    excluded = sum(row.exclusions.values())
+    return {
+        "metric": spec.name,
+        "kind": metric.kind,
+        "definition_version": metric.definition_version,
+        "higher_is_better": metric.higher_is_better,
+        "method": group.method,
+        "method_kind": edit.kind,
+        "erase_set": group.erase_set,
+        "erase_set_size": group.erase_set_size,
+        "edit_id": group.edit_id,
+        "probe": "+".join(spec.probes),
+        "probes": list(spec.probes),
+        "concept": row.concept,
+        "family": row.family,
+        "value": row.value,
+        "n": row.n,
+        "n_excluded": excluded,
+        "exclusions": row.exclusions,
+        "ci_low": row.ci[0] if row.ci else None,
+        "ci_high": row.ci[1] if row.ci else None,
+        "ci": {**CI_METHOD, "seed": row.ci_seed} if row.ci else None,
+        "scorer": spec.scorer,
+        "evaluator": identity,
+        "prompt_sets": {p: plan.probes[p].prompt_set_sha256 for p in spec.probes},
+        "seeds": seeds,
+        "extra": row.extra,
+    }

@@ -1,0 +1,105 @@
+"""The run manifest: the fields that say what a run is (checked on resume) and its provenance.
+
+`identity` holds every field that decides what the run computes; a resumed run must match each
+one, and a mismatch names the field. `provenance` (versions, git commit, hardware, time) is
+recorded for the reader and never compared.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from audits.errors import AuditError
+from audits.run.atomic import read_json, write_json
+from audits.run.identity import IDENTITY_RECIPE
+from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
+
+
+def git_commit() -> dict[str, Any]:
+    """The commit of the scapre-audit checkout this code runs from, and whether it is dirty."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit or None, "dirty": bool(dirty) if commit else None}
+
+
+def run_identity(
+    suite_name: str,
+    suite_hash: str,
+    profile: str,
+    methods: list[str],
+    limit: int | None,
+    model: dict[str, Any],
+) -> dict[str, Any]:
+    """The fields a resumed run must match exactly."""
+    return {
+        "schema": RUN_SCHEMA,
+        "identity_recipe": IDENTITY_RECIPE,
+        "suite_name": suite_name,
+        "suite_hash": suite_hash,
+        "profile": profile,
+        "methods": list(methods),
+        "limit": limit,
+        "model": model,
+    }
+
+
+def check_out_dir(out: Path) -> dict[str, Any] | None:
+    """The existing manifest when `out` is a run directory, None when `out` is new or empty;
+    refuse any other non-empty folder so nothing of the user's is overwritten."""
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        raise AuditError(f"--out {out} exists and is not a folder")
+    if not any(out.iterdir()):
+        return None
+    manifest = read_json(out / MANIFEST)
+    if not isinstance(manifest, dict) or manifest.get("identity", {}).get("schema") != RUN_SCHEMA:
+        raise AuditError(
+            f"--out {out} is not empty and is not a scapre-audit run; choose a new folder"
+        )
+    return manifest
+
+
+def check_resume(old: dict[str, Any], new: dict[str, Any], out: Path) -> None:
+    """Refuse to continue a run whose identity differs; name the first differing field."""
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            for sub in sorted(set(a) | set(b)):
+                if a.get(sub) != b.get(sub):
+                    _refuse(out, f"{key}.{sub}", a.get(sub), b.get(sub))
+        elif a != b:
+            _refuse(out, key, a, b)
+
+
+def _refuse(out: Path, field: str, was: Any, now: Any) -> None:
+    def show(v: Any) -> str:
+        text = str(v)
+        return text[:16] + "..." if len(text) > 19 else text
+
+    raise AuditError(
+        f"cannot resume {out}: its {field} is {show(was)}, this command's is {show(now)};"
+        " use a new --out (or the original command)"
+    )
+
+
+def write_manifest(run: RunDir, identity: dict[str, Any], provenance: dict[str, Any]) -> None:
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_json(
+        run.manifest, {"identity": identity, "provenance": {**provenance, "created": created}}
+    )

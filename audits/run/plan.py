@@ -1,0 +1,195 @@
+"""Planning: from a resolved suite, a profile and the run options to the exact list of units.
+
+The plan is a pure function of its inputs (suite, profile, methods, limit, model fingerprint,
+sampling dtype), so the same command always plans the same units in the same order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from audits.errors import AuditError
+from audits.run.identity import canonical, edit_identity, image_identity, short
+from audits.suites import Suite, expand_erase_sets
+from audits.suites.spec import MethodSpec
+
+REFERENCE = "none"
+
+
+@dataclass(frozen=True)
+class EditUnit:
+    """One erase: a method applied to one concept set (the reference `none` erases nothing)."""
+
+    edit_id: str
+    method: str
+    kind: str
+    version: str
+    config: dict[str, Any]
+    concepts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One prompt of a probe, numbered within the probe (the bootstrap's cluster)."""
+
+    probe: str
+    index: int
+    prompt: str
+    seeds: tuple[int, ...]
+    concept: str
+    family: str
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    """The cases of one probe as this run uses them, with the prompt set's hash and source."""
+
+    name: str
+    purpose: str
+    cases: tuple[Case, ...]
+    prompt_set_sha256: str
+    source: str
+    source_reason: str = ""
+    n_cases_total: int = 0
+
+
+@dataclass(frozen=True)
+class Group:
+    """A row of the results tables: a method on an erase set, read from one edit."""
+
+    method: str
+    erase_set: str
+    erase_set_size: int
+    concepts: tuple[str, ...]
+    edit_id: str
+
+
+@dataclass
+class RunPlan:
+    edits: list[EditUnit]
+    probes: dict[str, ProbePlan]
+    groups: list[Group]
+    sampling: dict[str, Any]
+
+    def image_id(self, edit_id: str, prompt: str, seed: int) -> str:
+        return short(image_identity(edit_id, prompt, seed, self.sampling))
+
+    def images(self, edit_id: str, probe: str) -> list[tuple[Case, int, str]]:
+        """(case, seed, image id) of one edit and probe, in plan order."""
+        return [
+            (case, seed, self.image_id(edit_id, case.prompt, seed))
+            for case in self.probes[probe].cases
+            for seed in case.seeds
+        ]
+
+    def reference_edit(self) -> str:
+        return next(e.edit_id for e in self.edits if e.method == REFERENCE)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "edits": [asdict(e) for e in self.edits],
+            "probes": {n: asdict(p) for n, p in self.probes.items()},
+            "groups": [asdict(g) for g in self.groups],
+            "sampling": self.sampling,
+        }
+
+
+def select_methods(suite: Suite, profile_methods: tuple[str, ...], asked: list[str] | None):
+    """The suite's method specs to run: the profile's (or `--methods`), always with `none`."""
+    names = list(asked) if asked else list(profile_methods)
+    for name in names:
+        if name not in suite.methods and name != REFERENCE:
+            known = ", ".join(sorted(set(suite.methods) | {REFERENCE}))
+            raise AuditError(f"unknown method '{name}' in suite {suite.name}; available: {known}")
+    specs = {REFERENCE: suite.methods.get(REFERENCE, MethodSpec(REFERENCE, REFERENCE))}
+    for name in names:
+        specs.setdefault(name, suite.methods[name])
+    return list(specs.values())
+
+
+def plan_probe(suite: Suite, name: str, profile: str, limit: int | None) -> ProbePlan:
+    """Expand a probe with the suite's own case expansion, then apply `--limit` (first N)."""
+    from audits.suites.cases import probe_cases
+
+    spec = suite.probes[name]
+    source, reason = "suite", ""
+    if spec.kind == "hf_prompts":
+        from audits.suites.remote import load_hf_prompts
+
+        loaded = load_hf_prompts(suite, spec, suite.profile(profile).generation)
+        raw, source, reason = loaded.cases, loaded.source, loaded.reason
+    else:
+        raw = probe_cases(suite, name, profile)
+    kept = raw[:limit] if limit else raw
+    cases = tuple(
+        Case(name, i, c.prompt, tuple(c.seeds), c.concept, c.family) for i, c in enumerate(kept)
+    )
+    digest = hashlib.sha256(canonical([asdict(c) for c in cases]).encode()).hexdigest()
+    return ProbePlan(name, spec.purpose, cases, digest, source, reason, len(raw))
+
+
+def eraser_identity(spec: MethodSpec) -> tuple[str, str, dict[str, Any]]:
+    """(kind, version, full config) of a method, through the eraser registry."""
+    from audits.registry import ERASERS
+
+    cls = ERASERS.get(spec.kind)
+    eraser = cls.from_config(spec.config)
+    return spec.kind, str(cls.version), eraser.to_config()
+
+
+def plan_run(
+    suite: Suite,
+    profile_name: str,
+    methods: list[str] | None,
+    limit: int | None,
+    model: dict[str, Any],
+    dtype: str,
+) -> RunPlan:
+    """Every edit, probe and results group of the run, in a fixed order."""
+    assert suite.concepts is not None
+    profile = suite.profile(profile_name)
+    gen = profile.generation
+    sampling = {
+        "sampler": gen.sampler,
+        "steps": gen.steps,
+        "guidance_scale": gen.guidance_scale,
+        "height": gen.height,
+        "width": gen.width,
+        "negative_prompt": gen.negative_prompt,
+        "dtype": dtype,
+        "safety_checker": False,
+    }
+    erase_sets = expand_erase_sets(suite.erase_sets, suite.concepts, profile.erase_sets or None)
+    if not erase_sets:
+        targets = suite.concepts.names("target")
+        from audits.suites import EraseSet
+
+        erase_sets = [EraseSet("all", targets, "all")]
+    # what determines the images is the weights, not where they were read from
+    weights = {k: model.get(k) for k in ("weights_sha256", "pipeline_class")}
+    edits: dict[str, EditUnit] = {}
+    groups: list[Group] = []
+    for spec in select_methods(suite, profile.methods, methods):
+        kind, version, config = eraser_identity(spec)
+        for es in erase_sets:
+            if spec.erase_sets and es.spec not in spec.erase_sets and spec.kind != REFERENCE:
+                continue
+            concepts = () if spec.kind == REFERENCE else tuple(es.concepts)
+            edit_id = short(edit_identity(weights, kind, version, config, list(concepts)))
+            edits.setdefault(edit_id, EditUnit(edit_id, spec.name, kind, version, config, concepts))
+            groups.append(Group(spec.name, es.name, len(es.concepts), tuple(es.concepts), edit_id))
+    probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
+    return RunPlan(list(edits.values()), probes, groups, sampling)
+
+
+def plan_from_json(data: dict[str, Any]) -> RunPlan:
+    """Rebuild a saved plan (`plan.json`), so `score` and `status` never re-plan."""
+    edits = [EditUnit(**{**e, "concepts": tuple(e["concepts"])}) for e in data["edits"]]
+    probes = {}
+    for name, p in data["probes"].items():
+        cases = tuple(Case(**{**c, "seeds": tuple(c["seeds"])}) for c in p["cases"])
+        probes[name] = ProbePlan(**{**p, "cases": cases})
+    groups = [Group(**{**g, "concepts": tuple(g["concepts"])}) for g in data["groups"]]
+    return RunPlan(edits, probes, groups, data["sampling"])

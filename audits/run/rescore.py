@@ -1,0 +1,90 @@
+"""`score RUN` and `status RUN`: work on an existing run directory without generating anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from audits.errors import AuditError
+from audits.run.atomic import read_json
+from audits.run.manifest import check_resume
+from audits.run.plan import RunPlan, plan_from_json
+from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
+
+
+def open_run(path: Path) -> tuple[RunDir, dict[str, Any], RunPlan]:
+    run = RunDir(Path(path))
+    manifest = read_json(run.manifest)
+    if not isinstance(manifest, dict) or manifest.get("identity", {}).get("schema") != RUN_SCHEMA:
+        raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
+    plan = read_json(run.plan)
+    if not isinstance(plan, dict):
+        raise AuditError(f"{path} has no readable plan.json; rerun `scapre-audit run`")
+    return run, manifest, plan_from_json(plan)
+
+
+def incomplete_images(run: RunDir, plan: RunPlan) -> list[str]:
+    missing = []
+    for edit in plan.edits:
+        for probe in plan.probes:
+            for _, _, image_id in plan.images(edit.edit_id, probe):
+                if not run.image_done(edit.edit_id, image_id):
+                    missing.append(f"images/{edit.edit_id}/{image_id}")
+    return sorted(set(missing))
+
+
+def rescore(
+    path: Path,
+    device: str = "cpu",
+    batch_size: int = 4,
+    force: bool = False,
+    skip_unavailable: bool = False,
+    say=print,
+) -> dict[str, Any]:
+    """Re-score a run's saved images with its suite's scorers and re-aggregate; never generate.
+    Score files whose evaluator identity or images changed are recomputed; `force` redoes all."""
+    from audits.run.engine import RunRequest, score_and_aggregate, selected
+    from audits.suites import load_suite, suite_hash
+
+    run, manifest, plan = open_run(path)
+    ident = manifest["identity"]
+    suite_path = manifest.get("provenance", {}).get("suite_path")
+    suite = load_suite(suite_path)
+    check_resume({"suite_hash": ident["suite_hash"]}, {"suite_hash": suite_hash(suite)}, run.root)
+    missing = incomplete_images(run, plan)
+    if missing:
+        raise AuditError(
+            f"{len(missing)} image(s) are missing or corrupted (first: {missing[0]});"
+            " rerun `scapre-audit run` with the original options to regenerate them"
+        )
+    scorers, metrics, skipped = selected(suite, ident["profile"], skip_unavailable)
+    req = RunRequest(suite=str(suite.root), device=device, batch_size=batch_size)
+    return score_and_aggregate(run, plan, suite, req, scorers, metrics, skipped, say, force=force)
+
+
+def status(path: Path) -> list[str]:
+    """Lines describing how far each stage of a run has got."""
+    run, manifest, plan = open_run(path)
+    ident = manifest["identity"]
+    lines = [
+        f"run {run.root}: suite {ident['suite_name']} (profile {ident['profile']},"
+        f" hash {ident['suite_hash'][:12]}), methods {', '.join(ident['methods'])}",
+    ]
+    edits_done = sum(1 for e in plan.edits if run.edit_done(e.edit_id))
+    lines.append(f"erase     {edits_done}/{len(plan.edits)} edit(s)")
+    total = {
+        (e.edit_id, i)
+        for e in plan.edits
+        for p in plan.probes
+        for _, _, i in plan.images(e.edit_id, p)
+    }
+    done = sum(1 for e, i in total if run.image_done(e, i))
+    lines.append(f"generate  {done}/{len(total)} image(s)")
+    score_files = list((run.root / "scores").glob("*/*/*.json"))
+    lines.append(f"score     {len(score_files)} score file(s)")
+    results = read_json(run.results)
+    n = len(results["metrics"]) if isinstance(results, dict) else 0
+    lines.append(
+        f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"
+    )
+    return lines

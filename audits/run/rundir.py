@@ -1,0 +1,82 @@
+"""The run directory: where each unit's outputs and records live, and when a unit counts as done.
+
+manifest.json                        what the run is (identity fields + provenance)
+plan.json                            every edit, probe case and results group
+edits/<edit_id>/delta.safetensors    new UNet weights (empty for `none`)
+edits/<edit_id>/edit.json            the edit's record, written last
+images/<edit_id>/<image_id>.png      one image per (prompt, seed), content-addressed
+images/<edit_id>/<image_id>.json     the image's record (sha256 of the PNG), written last
+scores/<scorer>/<edit_id>/<probe>.json            per-image scores + evaluator identity
+scores/<scorer>/<edit_id>/<probe>.features.safetensors   features (FID/KID scorers)
+results.json                         every metric value with its provenance
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from audits.run.atomic import read_json, sha256_file
+
+MANIFEST = "manifest.json"
+RUN_SCHEMA = "scapre-audit/run/1"
+
+
+class RunDir:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # -- paths --------------------------------------------------------------------------------
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST
+
+    @property
+    def plan(self) -> Path:
+        return self.root / "plan.json"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results.json"
+
+    def edit_dir(self, edit_id: str) -> Path:
+        return self.root / "edits" / edit_id
+
+    def image_png(self, edit_id: str, image_id: str) -> Path:
+        return self.root / "images" / edit_id / f"{image_id}.png"
+
+    def image_record(self, edit_id: str, image_id: str) -> Path:
+        return self.root / "images" / edit_id / f"{image_id}.json"
+
+    def score_file(self, scorer: str, edit_id: str, probe: str) -> Path:
+        return self.root / "scores" / scorer / edit_id / f"{probe}.json"
+
+    def features_file(self, scorer: str, edit_id: str, probe: str) -> Path:
+        return self.root / "scores" / scorer / edit_id / f"{probe}.features.safetensors"
+
+    # -- done checks: a record exists and the outputs it lists have the hashes it lists ------
+    def edit_done(self, edit_id: str) -> dict[str, Any] | None:
+        record = read_json(self.edit_dir(edit_id) / "edit.json")
+        if not record or record.get("edit_id") != edit_id:
+            return None
+        delta = self.edit_dir(edit_id) / "delta.safetensors"
+        return record if sha256_file(delta) == record.get("delta_sha256") else None
+
+    def image_done(self, edit_id: str, image_id: str) -> dict[str, Any] | None:
+        """The image's record if the PNG on disk is exactly the one recorded (so a truncated or
+        corrupted file counts as not done and is regenerated, never scored)."""
+        record = read_json(self.image_record(edit_id, image_id))
+        if not record or record.get("image_id") != image_id:
+            return None
+        png = self.image_png(edit_id, image_id)
+        return record if sha256_file(png) == record.get("sha256") else None
+
+    def score_done(self, scorer: str, edit_id: str, probe: str, unit_id: str) -> dict | None:
+        record = read_json(self.score_file(scorer, edit_id, probe))
+        if not record or record.get("unit_id") != unit_id:
+            return None
+        if record.get("features_sha256"):
+            path = self.features_file(scorer, edit_id, probe)
+            if sha256_file(path) != record["features_sha256"]:
+                return None
+        return record

@@ -1,0 +1,91 @@
+"""What every scorer is: built from a suite's `ScorerSpec`, it declares its identity and scores a
+list of images (with the unedited model's image for the same prompt and seed when it needs one).
+
+Implement `build` (load models), `identity` (everything that decides its output, JSON-ready,
+never paths) and `score`. `concept_labels` maps each suite concept to the label the scorer
+outputs for it, so metrics compare labels exactly, never by substring.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from audits.suites.spec import ScorerSpec
+
+
+@dataclass(frozen=True)
+class ScorerContext:
+    """What a scorer may read besides its spec: the suite's concepts, folder and the device."""
+
+    concepts: tuple[str, ...]
+    concept_label_columns: dict[str, dict[str, str]]
+    suite_root: Path
+    device: str = "cpu"
+    batch_size: int = 16
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    """One image to score, with its prompt and concept (and the reference image if needed)."""
+
+    image_id: str
+    image: Any  # PIL.Image
+    prompt: str
+    concept: str
+    reference: Any = None  # PIL.Image of the unedited model, same prompt and seed
+
+
+@dataclass
+class ScoreOutput:
+    """Per-image JSON records, in input order, and optional per-image features [N, D]."""
+
+    records: list[dict[str, Any]]
+    features: torch.Tensor | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Scorer(ABC):
+    kind: ClassVar[str]
+    version: ClassVar[str]
+    output: ClassVar[str]  # "label", "scalar" or "features"
+    needs_reference: ClassVar[bool] = False
+
+    def __init__(self, spec: ScorerSpec, context: ScorerContext) -> None:
+        self.spec = spec
+        self.context = context
+
+    @classmethod
+    def from_spec(cls, spec: ScorerSpec, context: ScorerContext) -> Scorer:
+        scorer = cls(spec, context)
+        scorer.build()
+        return scorer
+
+    def build(self) -> None:  # noqa: B027 - optional hook
+        """Load models; called once before `identity` and `score`."""
+
+    @abstractmethod
+    def identity(self) -> dict[str, Any]:
+        """Architecture, weights hash, preprocessing, label set, threshold: all that decides the
+        output. Must include `kind` and `version`."""
+
+    @abstractmethod
+    def score(self, items: list[ImageItem]) -> ScoreOutput:
+        """Score the images (in any batch split: results must not depend on it)."""
+
+    def concept_labels(self) -> dict[str, str]:
+        """Suite concept -> the label this scorer outputs for it (empty if it outputs none)."""
+        return {}
+
+    def label_set(self) -> list[str]:
+        """The labels of a label-space scorer (suite `label_space`)."""
+        spec, ctx = self.spec, self.context
+        if spec.label_space == "concepts":
+            return list(ctx.concepts)
+        if spec.label_space == "labels":
+            return list(spec.labels)
+        return []

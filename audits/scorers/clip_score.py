@@ -1,0 +1,40 @@
+"""`clip_score`: image-prompt agreement, `scale * max(cos, 0)` (Hessel et al.; torchmetrics'
+definition with scale 100 by default, so 0.30 cosine reads 30.0). The scale is part of the
+identity and of every reported value's description.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.openclip_model import load_clip
+
+
+class CLIPScore(Scorer):
+    kind = "clip_score"
+    version = "clip_score/1"
+    output = "scalar"
+
+    def build(self) -> None:
+        self.scale = float(self.spec.params.get("scale", 100))
+        ctx = self.context
+        self.clip = load_clip(self.spec.params, ctx.suite_root, ctx.device, self.spec.name)
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            **self.clip.identity,
+            "formula": f"{self.scale:g} * max(cos(image, prompt), 0)",
+            "scale": self.scale,
+            "text": "the prompt the image was generated from",
+        }
+
+    def score(self, items: list[ImageItem]) -> ScoreOutput:
+        device = self.context.device
+        image = self.clip.image_features([i.image for i in items], device, 1)
+        text = self.clip.text_features([i.prompt for i in items], device)
+        cos = (image * text).sum(-1)
+        values = (self.scale * cos.clamp_min(0)).tolist()
+        return ScoreOutput([{"value": round(v, 6)} for v in values])

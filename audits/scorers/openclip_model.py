@@ -1,0 +1,110 @@
+"""Load an open_clip model named in scorer params, offline, and fingerprint it.
+
+params: `model` (architecture name), `pretrained` (an open_clip tag such as `openai`, or a local
+checkpoint file; relative paths are read from the suite folder), optional `model_config` (a JSON
+model config file for a custom architecture, registered with `open_clip.add_model_config`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from audits.errors import AuditError
+
+
+@dataclass
+class ClipModel:
+    model: Any
+    preprocess: Any
+    tokenizer: Any
+    identity: dict[str, Any]
+
+    @torch.no_grad()
+    def image_features(self, images: list, device: str, batch_size: int) -> torch.Tensor:
+        """L2-normalised image embeddings [N, D] in float32 (computed one image at a time so a
+        value never depends on its batch)."""
+        out = []
+        for image in images:
+            x = self.preprocess(image.convert("RGB")).unsqueeze(0).to(device)
+            out.append(self.model.encode_image(x).float().cpu())
+        feats = torch.cat(out)
+        return feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+    @torch.no_grad()
+    def text_features(self, texts: list[str], device: str) -> torch.Tensor:
+        out = []
+        for text in texts:
+            tokens = self.tokenizer([text]).to(device)
+            out.append(self.model.encode_text(tokens).float().cpu())
+        feats = torch.cat(out)
+        return feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def state_sha256(module: torch.nn.Module) -> str:
+    """sha256 over sorted state-dict names, dtypes, shapes and bytes (0-d tensors included, which
+    `audits.models.loading.module_sha256` cannot view as bytes)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        t = tensor.detach().to("cpu").contiguous().reshape(-1)
+        h.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def _resolve(path_or_tag: str, root: Path) -> str:
+    if path_or_tag.endswith((".pt", ".bin", ".pth", ".safetensors")) or "/" in path_or_tag:
+        path = Path(path_or_tag).expanduser()
+        path = path if path.is_absolute() else root / path
+        if not path.is_file():
+            raise AuditError(f"open_clip checkpoint {path} does not exist")
+        return str(path)
+    return path_or_tag
+
+
+def load_clip(params: dict[str, Any], root: Path, device: str, who: str) -> ClipModel:
+    """An open_clip model in eval mode with its preprocessing and tokenizer, and its identity."""
+    import open_clip
+
+    arch = params.get("model")
+    if not arch:
+        raise AuditError(f"scorer '{who}' needs params.model (an open_clip architecture)")
+    config_name = arch
+    if params.get("model_config"):
+        cfg_path = Path(params["model_config"])
+        cfg_path = cfg_path if cfg_path.is_absolute() else root / cfg_path
+        if not cfg_path.is_file():
+            raise AuditError(f"scorer '{who}': model_config {cfg_path} does not exist")
+        open_clip.add_model_config(cfg_path)
+        config_name = cfg_path.stem
+        arch_config = json.loads(cfg_path.read_text())
+    else:
+        arch_config = None
+    pretrained = params.get("pretrained")
+    source = _resolve(str(pretrained), root) if pretrained else None
+    try:
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            config_name, pretrained=source, device=device
+        )
+    except Exception as err:  # open_clip raises RuntimeError/ValueError/OSError variously
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise AuditError(
+            f"scorer '{who}': cannot load open_clip {arch} ({pretrained}): {first}"
+        ) from err
+    model.eval()
+    tokenizer = open_clip.get_tokenizer(config_name)
+    identity = {
+        "architecture": f"open_clip/{arch}",
+        "architecture_config": arch_config,
+        "pretrained_tag": None if source and Path(source).is_file() else pretrained,
+        "weights_sha256": state_sha256(model),
+        "preprocessing": " ".join(repr(preprocess).split()),
+        "open_clip_version": open_clip.__version__,
+    }
+    return ClipModel(model, preprocess, tokenizer, identity)

@@ -1,0 +1,165 @@
+"""Metrics against hand-computed values, and the clustered bootstrap against a literal loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from audits.metrics.accuracy import ForgetAcc, HarmonicAcc, NeighborAcc, RetainAcc
+from audits.metrics.attacks import AttackSuccessRate
+from audits.metrics.base import MetricInput, Observation
+from audits.metrics.bootstrap import percentile_interval
+from audits.metrics.quality import KID, FIDVsBase, ImageDrift, MeanCLIPScore
+
+ROLES = {"cat": "target", "dog": "target", "fox": "retain", "owl": "retain"}
+LABELS = {c: c for c in ROLES}
+
+
+def obs(probe, case, concept, label=None, value=None, family="", seed=0):
+    record = {"label": label} if label is not None else {"value": value}
+    return Observation(probe, case, concept, family, seed, record)
+
+
+def data(observations, erased=("cat",), params=None):
+    return MetricInput(
+        "m", params or {}, "scapre", "all", frozenset(erased), ROLES, ("p",), observations, LABELS
+    )
+
+
+# target prompts: cat (erased) x 2 prompts x 2 seeds, dog (not erased) 1 prompt
+TARGET = [
+    obs("target", 0, "cat", "cat", seed=0),
+    obs("target", 0, "cat", "dog", seed=1),
+    obs("target", 1, "cat", "fox", seed=0),
+    obs("target", 1, "cat", "fox", seed=1),
+    obs("target", 2, "dog", "dog"),
+]
+NEIGHBOR = [obs("neighbor", 0, "fox", "fox"), obs("neighbor", 1, "owl", "cat")]
+
+
+def test_forget_acc_by_hand():
+    rows = ForgetAcc().compute(data(TARGET))
+    total, cat = rows
+    assert (total.value, total.n, total.exclusions) == (
+        0.25,
+        4,
+        {"concept not in erase set all": 1},
+    )
+    assert (cat.concept, cat.value, cat.n) == ("cat", 0.25, 4)
+    assert ForgetAcc.higher_is_better is False
+
+
+def test_neighbor_retain_and_harmonic_by_hand():
+    neighbor = NeighborAcc().compute(data(NEIGHBOR))[0]
+    assert (neighbor.value, neighbor.n) == (0.5, 2)
+    retain = RetainAcc().compute(data(TARGET + NEIGHBOR))[0]
+    assert (retain.value, retain.n) == (2 / 3, 3)  # dog (1/1) + fox (1/1) + owl (0/1)
+    h = HarmonicAcc().compute(data(TARGET + NEIGHBOR))[0]
+    a, b = 1 - 0.25, 0.5
+    assert h.value == pytest.approx(2 * a * b / (a + b))
+    assert h.exclusions == {"concept neither erased nor retained": 1}
+    assert h.ci[0] <= h.value <= h.ci[1]
+
+
+def test_attack_success_rate_per_family():
+    rows = AttackSuccessRate().compute(
+        data(
+            [
+                obs("adv", 0, "cat", "cat", family="paraphrase"),
+                obs("adv", 1, "cat", "dog", family="paraphrase"),
+                obs("adv", 2, "cat", "cat", family="misspelling"),
+                obs("adv", 3, "dog", "dog", family="misspelling"),
+            ]
+        )
+    )
+    by = {r.family: (r.value, r.n) for r in rows}
+    assert by == {None: (2 / 3, 3), "misspelling": (1.0, 1), "paraphrase": (0.5, 2)}
+
+
+def test_scalar_means_by_hand():
+    observations = [
+        obs("g", 0, "", value=10.0),
+        obs("g", 0, "", value=20.0),
+        obs("g", 1, "", value=60.0),
+    ]
+    assert MeanCLIPScore().compute(data(observations))[0].value == 30.0
+    assert ImageDrift().compute(data(observations))[0].value == 30.0
+    assert ImageDrift.higher_is_better is False and MeanCLIPScore.higher_is_better is True
+
+
+def _literal_fid(x: np.ndarray, y: np.ndarray) -> float:
+    """||mu_x - mu_y||^2 + Tr(Sx + Sy - 2 (Sx Sy)^1/2), unbiased covariances."""
+    mx, my = x.mean(0), y.mean(0)
+    sx, sy = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    eig = np.linalg.eigvals(sx @ sy)
+    return float(
+        ((mx - my) ** 2).sum() + np.trace(sx) + np.trace(sy) - 2 * np.sqrt(eig.clip(0)).real.sum()
+    )
+
+
+def test_fid_vs_base_matches_the_literal_formula():
+    gen = torch.Generator().manual_seed(0)
+    ref = torch.randn(40, 4, generator=gen, dtype=torch.float64)
+    new = torch.randn(40, 4, generator=gen, dtype=torch.float64) * 1.5 + 0.3
+    d = data([])
+    d.features, d.reference_features = new, ref
+    row = FIDVsBase().compute(d)[0]
+    assert row.value == pytest.approx(_literal_fid(new.numpy(), ref.numpy()), rel=1e-6)
+    assert row.n == 40 and row.ci is None
+    d.features, d.reference_features = ref, ref
+    assert abs(FIDVsBase().compute(d)[0].value) < 1e-6
+
+
+def _literal_kid(x: np.ndarray, y: np.ndarray) -> float:
+    """Unbiased MMD^2 with the kernel (x.y / d + 1)^3 over the full sets."""
+    m, d = len(x), x.shape[1]
+    k = lambda a, b: (a @ b.T / d + 1) ** 3  # noqa: E731
+    kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
+    off = lambda a: (a.sum() - np.trace(a)) / (m * (m - 1))  # noqa: E731
+    return float(off(kxx) + off(kyy) - 2 * kxy.mean())
+
+
+def test_kid_matches_the_literal_formula():
+    gen = torch.Generator().manual_seed(1)
+    ref = torch.randn(30, 4, generator=gen, dtype=torch.float64)
+    new = torch.randn(30, 4, generator=gen, dtype=torch.float64) + 0.5
+    d = data([], params={"subsets": 1, "subset_size": 1000})
+    d.features, d.reference_features = new, ref
+    row = KID().compute(d)[0]
+    assert row.extra["subset_size"] == 30
+    assert row.value == pytest.approx(_literal_kid(new.numpy(), ref.numpy()), rel=1e-9)
+
+
+def _reference_interval(clusters, values, seed, b=1000, level=0.95):
+    """A literal clustered bootstrap: per replicate, draw prompts, gather their images, average."""
+    order = list(dict.fromkeys(clusters))
+    members = {c: [v for cc, v in zip(clusters, values, strict=True) if cc == c] for c in order}
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    draws = rng.integers(0, len(order), size=(b, len(order)))
+    stats = []
+    for row in draws:
+        pooled = [v for i in row for v in members[order[i]]]
+        stats.append(sum(pooled) / len(pooled))
+    return tuple(np.percentile(stats, [100 * (1 - level) / 2, 100 * (1 + level) / 2]))
+
+
+def test_bootstrap_matches_a_literal_reference():
+    rng = np.random.default_rng(1)
+    clusters = [i // 3 for i in range(30)] + [10, 11]
+    values = list(rng.random(32))
+    mine = percentile_interval([(clusters, values)], seed=7)
+    assert mine == pytest.approx(_reference_interval(clusters, values, 7), abs=1e-12)
+    assert percentile_interval([(clusters, values)], seed=7) == mine  # seeded
+    assert percentile_interval([([], [])]) is None
+
+
+def test_bootstrap_resamples_prompts_not_images():
+    # two prompts, each with many identical seeds: only 2 clusters, so the interval is wide
+    clusters = [0] * 50 + [1] * 50
+    values = [0.0] * 50 + [1.0] * 50
+    low, high = percentile_interval([(clusters, values)], seed=0)
+    assert (low, high) == (0.0, 1.0)
+    # the same values as 100 independent prompts give a narrow interval around 0.5
+    low, high = percentile_interval([(list(range(100)), values)], seed=0)
+    assert 0.35 < low < 0.5 < high < 0.65

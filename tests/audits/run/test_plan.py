@@ -1,0 +1,49 @@
+"""Planning is a pure function of the suite, the options and the model fingerprint."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from audits.errors import AuditError
+from audits.run.plan import plan_run
+from audits.suites import load_suite
+
+MODEL = {"id": "x", "revision": None, "weights_sha256": {"unet": "u"}, "pipeline_class": "P"}
+
+
+def test_plan_is_deterministic(suite_dir):
+    suite = load_suite(str(suite_dir))
+    a = plan_run(suite, "default", None, None, MODEL, "float32")
+    b = plan_run(load_suite(str(suite_dir)), "default", None, None, MODEL, "float32")
+    assert a.to_json() == b.to_json()
+    assert [e.method for e in a.edits] == ["none", "scapre"]
+    assert sum(len(a.images(e.edit_id, p)) for e in a.edits for p in a.probes) == 16
+
+
+def test_identities_ignore_paths_and_follow_what_determines_output(tmp_path, suite_dir):
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(suite_dir, moved)
+    a = plan_run(load_suite(str(suite_dir)), "default", None, None, MODEL, "float32")
+    b = plan_run(load_suite(str(moved)), "default", None, None, {**MODEL, "id": "y"}, "float32")
+    assert [e.edit_id for e in a.edits] == [e.edit_id for e in b.edits]
+    c = plan_run(load_suite(str(suite_dir)), "default", None, None, MODEL, "float16")
+    ids = lambda p: [i for e in p.edits for q in p.probes for _, _, i in p.images(e.edit_id, q)]  # noqa: E731
+    assert ids(a) == ids(b)
+    assert not set(ids(a)) & set(ids(c))  # the sampling dtype changes every image
+    other = {**MODEL, "weights_sha256": {"unet": "v"}}
+    d = plan_run(load_suite(str(suite_dir)), "default", None, None, other, "float32")
+    assert not {e.edit_id for e in a.edits} & {e.edit_id for e in d.edits}
+
+
+def test_limit_caps_cases_per_probe(suite_dir):
+    plan = plan_run(load_suite(str(suite_dir)), "default", ["none"], 1, MODEL, "float32")
+    assert all(len(p.cases) == 1 for p in plan.probes.values())
+    assert plan.probes["target"].n_cases_total == 2
+    assert [e.method for e in plan.edits] == ["none"]
+
+
+def test_unknown_method_is_refused(suite_dir):
+    with pytest.raises(AuditError, match="unknown method 'scpare'.*available: none, scapre"):
+        plan_run(load_suite(str(suite_dir)), "default", ["scpare"], None, MODEL, "float32")
