@@ -40,7 +40,7 @@ from audits.erasers.config import EraserConfig, check_positive
 from audits.erasers.errors import EraserError
 from audits.erasers.mace_templates import TEMPLATES
 from audits.erasers.matrices import DTYPES, Stopwatch, finish, kv_matrices
-from audits.erasers.prompts import check_concepts, encode_prompts, pad_stack
+from audits.erasers.prompts import check_concepts, encode_prompts
 from audits.erasers.reports import matrix_report
 
 
@@ -98,9 +98,12 @@ def cfr_positions(old: Sequence[int], new: Sequence[int], length: int = 77):
 
 @dataclass
 class CFRInputs:
-    X: torch.Tensor  # (pairs, T, d) old-prompt rows at kept positions (zero padded)
-    N: torch.Tensor  # (pairs, T, d) new-prompt rows at the aligned positions
+    """Layer-independent sums, formed once per edit."""
+
+    XX: torch.Tensor  # sum e_old e_old^T over kept positions
+    NX: torch.Tensor  # sum e_new e_old^T over kept positions
     E: torch.Tensor  # (m, prompts*77, d) all tokens of each concept's prompts, for fusion
+    S: torch.Tensor  # sum over E of e e^T
     Q: torch.Tensor  # (d, d) preserve cache
     D: torch.Tensor  # (d, d) domain cache
 
@@ -137,20 +140,25 @@ def cfr_inputs(pipe, concepts, cfg: MACECFRConfig, dtype, device) -> CFRInputs:
         return P.T @ P
 
     E = enc.emb[[rows[p] for p in flat_old]].reshape(len(concepts), -1, d)
+    X, N = torch.cat(xs), torch.cat(ns)
+    flat_e = E.reshape(-1, d)
     return CFRInputs(
-        pad_stack(xs), pad_stack(ns), E, gram(cfg.preserve_prompts), gram(cfg.domain_prompts)
+        X.T @ X,
+        N.T @ X,
+        E,
+        flat_e.T @ flat_e,
+        gram(cfg.preserve_prompts),
+        gram(cfg.domain_prompts),
     )
 
 
 def cfr_weight(W0: torch.Tensor, inputs: CFRInputs, cfg: MACECFRConfig) -> torch.Tensor:
     d = W0.shape[1]
-    flat_x = inputs.X.reshape(-1, d)
-    flat_n = inputs.N.reshape(-1, d)
     keep = inputs.Q + cfg.preserve_weight * inputs.D
     s = cfg.cfr_scale()
     eye = torch.eye(d, dtype=W0.dtype, device=W0.device)
-    mat1 = cfg.lamb * W0 + W0 @ (flat_n.T @ flat_x + s * keep)
-    mat2 = cfg.lamb * eye + flat_x.T @ flat_x + s * keep
+    mat1 = cfg.lamb * W0 + W0 @ (inputs.NX + s * keep)
+    mat2 = cfg.lamb * eye + inputs.XX + s * keep
     return ridge_solve(mat1, mat2)
 
 
@@ -163,12 +171,15 @@ def mace_fuse(
     lamb: float,
     scale: float,
     deltas: torch.Tensor | None = None,
+    S: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """MACE's closed-form fusion of per-concept weights W_i = W_cfr + deltas[i] over contexts
-    E (m, T, d); `keep` = Q + g D is anchored to W0. `deltas` None means zero LoRA deltas."""
+    E (m, T, d); `keep` = Q + g D is anchored to W0. `deltas` None means zero LoRA deltas;
+    `S` = sum e e^T over E may be passed in when it is shared by many matrices."""
     d = W0.shape[1]
-    flat = E.reshape(-1, d)
-    S = flat.T @ flat
+    if S is None:
+        flat = E.reshape(-1, d)
+        S = flat.T @ flat
     fused = W_cfr @ S
     if deltas is not None:
         fused = fused + (torch.bmm(deltas, E.transpose(1, 2)) @ E).sum(dim=0)

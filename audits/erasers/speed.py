@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar, Literal
 
 import torch
@@ -81,6 +82,13 @@ class SpeedInputs:
     C_at: torch.Tensor  # (d, d)
     R: torch.Tensor  # (n_r, d) retain vectors after the word filter
     K2: torch.Tensor  # (d, 1 + clusters)
+
+    @cached_property
+    def proxy(self) -> torch.Tensor:
+        """(C_at - C_t)(I + C_t)^-1, the layer-independent factor of the proxy E = W proxy."""
+        eye = torch.eye(self.C_t.shape[0], dtype=self.C_t.dtype, device=self.C_t.device)
+        diff = self.C_at - self.C_t
+        return torch.linalg.solve(eye + self.C_t, diff.T).T  # (I + C_t) is symmetric
 
 
 def drop_retains_naming_targets(retains: Sequence[str], targets: Sequence[str]) -> list[str]:
@@ -137,8 +145,7 @@ def retained_set(
 ) -> torch.Tensor:
     """IPF then DPA: the retain vectors that define this matrix's null space."""
     d = W.shape[1]
-    eye = torch.eye(d, dtype=W.dtype, device=W.device)
-    E = W @ torch.linalg.solve(eye + inputs.C_t, (inputs.C_at - inputs.C_t).T).T
+    E = W @ inputs.proxy
     R = inputs.R
     if not cfg.disable_filter:
         score = (R @ E.T).norm(dim=1)

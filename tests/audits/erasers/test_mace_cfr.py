@@ -42,9 +42,19 @@ def test_cfr_is_the_ridge_form_with_official_double_preserve_scaling(wide_pipe):
     assert cfg.cfr_scale() == pytest.approx(1e-8)
     assert MACECFRConfig(cfr_preserve_scaling="as-written").cfr_scale() == 1e-4
     inputs = cfr_inputs(wide_pipe, ["tench"], cfg, torch.float64, torch.device("cpu"))
+    from audits.erasers.mace_templates import OBJECT
     from audits.erasers.prompts import encode_prompts
 
     Q = encode_prompts(wide_pipe, list(cfg.preserve_prompts)).emb
+    olds = [t.format("tench") for t in OBJECT]
+    news = [t.format("a person") for t in OBJECT]
+    enc = encode_prompts(wide_pipe, [*olds, *news])
+    xs, ns = [], []  # the kept positions, read literally per prompt pair
+    for k, (po, pn) in enumerate(zip(olds, news, strict=True)):
+        tok = wide_pipe.tokenizer
+        o, n = cfr_positions(tok(po).input_ids, tok(pn).input_ids)
+        xs.append(enc.emb[k, o])
+        ns.append(enc.emb[len(olds) + k, n])
     W0 = (
         dict(wide_pipe.unet.named_parameters())[
             "mid_block.attentions.0.transformer_blocks.0.attn2.to_k.weight"
@@ -53,11 +63,10 @@ def test_cfr_is_the_ridge_form_with_official_double_preserve_scaling(wide_pipe):
         .double()
     )
     ours = cfr_weight(W0, inputs, cfg)
-    lengths = (inputs.X.abs().sum(-1) > 0).sum(-1).tolist()
     ref = oracle_uce2023(
         W0,
-        X=[x[:t] for x, t in zip(inputs.X, lengths, strict=True)],
-        N=[n[:t] for n, t in zip(inputs.N, lengths, strict=True)],
+        X=xs,
+        N=ns,
         preserve=list(Q),
         lamb=0.5,
         erase_scale=1.0,
