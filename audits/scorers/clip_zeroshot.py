@@ -18,6 +18,11 @@ from audits.scorers.openclip_model import load_clip
 DEFAULT_TEMPLATES = ("a photo of a {label}.",)
 
 
+def fill(template: str, label: str) -> str:
+    """The template with its `{label}` (or `{concept}`) placeholder replaced; no other braces."""
+    return template.replace("{label}", label).replace("{concept}", label)
+
+
 class CLIPZeroShot(Scorer):
     kind = "clip_zeroshot"
     version = "clip_zeroshot/1"
@@ -30,15 +35,15 @@ class CLIPZeroShot(Scorer):
             raise AuditError(f"scorer '{self.spec.name}' needs label_space: concepts or labels")
         self.templates = tuple(params.get("templates", DEFAULT_TEMPLATES))
         for t in self.templates:
-            if "{label}" not in t:
-                raise AuditError(f"scorer '{self.spec.name}': template {t!r} lacks {{label}}")
+            if "{label}" not in t and "{concept}" not in t:
+                raise AuditError(
+                    f"scorer '{self.spec.name}': template {t!r} has no {{label}} or {{concept}}"
+                )
         ctx = self.context
         self.clip = load_clip(params, ctx.suite_root, ctx.device, self.spec.name)
         per_label = []
         for label in self.labels:
-            feats = self.clip.text_features(
-                [t.format(label=label) for t in self.templates], ctx.device
-            )
+            feats = self.clip.text_features([fill(t, label) for t in self.templates], ctx.device)
             mean = feats.mean(0)
             per_label.append(mean / mean.norm().clamp_min(1e-12))
         self.label_features = torch.stack(per_label)

@@ -2,8 +2,9 @@
 prompt and seed.
 
 `params.distance`: `pixel-rmse` (root mean squared difference of RGB values scaled to [0, 1];
-pixel space, the default) or `clip-cosine` (1 - cosine of open_clip image embeddings; feature
-space, needs `model`/`pretrained`). The space is declared in the identity.
+pixel space, the default), `pixel-l1` (alias `l1`: mean absolute difference, same scaling) or
+`clip-cosine` (1 - cosine of open_clip image embeddings; feature space, needs `model` and
+`pretrained`). The space is declared in the identity.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 from audits.errors import AuditError
 from audits.scorers.base import ImageItem, ScoreOutput, Scorer
 
-DISTANCES = ("pixel-rmse", "clip-cosine")
+DISTANCES = ("pixel-rmse", "pixel-l1", "clip-cosine")
+ALIASES = {"l1": "pixel-l1", "rmse": "pixel-rmse"}
 
 
 class ImageDistance(Scorer):
@@ -25,7 +27,8 @@ class ImageDistance(Scorer):
     needs_reference = True
 
     def build(self) -> None:
-        self.distance = self.spec.params.get("distance", "pixel-rmse")
+        asked = self.spec.params.get("distance", "pixel-rmse")
+        self.distance = ALIASES.get(asked, asked)
         if self.distance not in DISTANCES:
             raise AuditError(
                 f"scorer '{self.spec.name}': distance {self.distance!r} is not available"
@@ -46,6 +49,8 @@ class ImageDistance(Scorer):
         }
         if self.distance == "pixel-rmse":
             out["space"] = "pixel: RGB scaled to [0, 1], same size, RMSE over all values"
+        elif self.distance == "pixel-l1":
+            out["space"] = "pixel: RGB scaled to [0, 1], same size, mean absolute difference"
         else:
             out["space"] = "feature: 1 - cosine of open_clip image embeddings"
             out.update(self.clip.identity)
@@ -59,13 +64,15 @@ class ImageDistance(Scorer):
             b = self.clip.image_features([i.reference for i in items], device, 1)
             values = (1 - (a * b).sum(-1)).tolist()
         else:
-            values = [_rmse(i.image, i.reference) for i in items]
+            values = [_pixel(i.image, i.reference, self.distance) for i in items]
         return ScoreOutput([{"value": round(float(v), 8)} for v in values])
 
 
-def _rmse(image, reference) -> float:
+def _pixel(image, reference, distance: str) -> float:
     a = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
     b = np.asarray(reference.convert("RGB"), dtype=np.float64) / 255.0
     if a.shape != b.shape:
         raise AuditError(f"image sizes differ: {a.shape} vs reference {b.shape}")
+    if distance == "pixel-l1":
+        return float(np.mean(np.abs(a - b)))
     return float(np.sqrt(np.mean((a - b) ** 2)))

@@ -58,51 +58,66 @@ def state_sha256(module: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
-def _resolve(path_or_tag: str, root: Path) -> str:
-    if path_or_tag.endswith((".pt", ".bin", ".pth", ".safetensors")) or "/" in path_or_tag:
-        path = Path(path_or_tag).expanduser()
-        path = path if path.is_absolute() else root / path
-        if not path.is_file():
-            raise AuditError(f"open_clip checkpoint {path} does not exist")
-        return str(path)
-    return path_or_tag
+def local_path(value: str, root: Path, what: str) -> Path:
+    """A user path: absolute as given; relative, read from the suite folder, else the working
+    directory (bundled suites name repository paths such as audits/toyworld/weights/...)."""
+    path = Path(value).expanduser()
+    candidates = [path] if path.is_absolute() else [root / path, Path.cwd() / path]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate.resolve()
+    raise AuditError(f"{what} {value} does not exist (looked in {root} and {Path.cwd()})")
+
+
+def _is_file_ref(value: str) -> bool:
+    return value.endswith((".pt", ".bin", ".pth", ".safetensors")) or "/" in value
 
 
 def load_clip(params: dict[str, Any], root: Path, device: str, who: str) -> ClipModel:
-    """An open_clip model in eval mode with its preprocessing and tokenizer, and its identity."""
+    """An open_clip model in eval mode with its preprocessing and tokenizer, and its identity.
+
+    `model` may be an architecture name (with `pretrained` = tag or checkpoint file, and an
+    optional `model_config` JSON) or `local-dir:<folder>` (open_clip's folder format with
+    open_clip_config.json and weights; `pretrained` is then not used)."""
     import open_clip
 
     arch = params.get("model")
     if not arch:
         raise AuditError(f"scorer '{who}' needs params.model (an open_clip architecture)")
-    config_name = arch
-    if params.get("model_config"):
-        cfg_path = Path(params["model_config"])
-        cfg_path = cfg_path if cfg_path.is_absolute() else root / cfg_path
-        if not cfg_path.is_file():
-            raise AuditError(f"scorer '{who}': model_config {cfg_path} does not exist")
+    config_name, arch_config, source = arch, None, None
+    pretrained = params.get("pretrained")
+    if arch.startswith("local-dir:"):
+        folder = local_path(arch[len("local-dir:") :], root, f"scorer '{who}': open_clip folder")
+        config_name = f"local-dir:{folder}"
+        cfg = folder / "open_clip_config.json"
+        arch_config = json.loads(cfg.read_text()) if cfg.is_file() else None
+        arch = f"local-dir:{folder.name}"
+        pretrained = None
+    elif params.get("model_config"):
+        cfg_path = local_path(params["model_config"], root, f"scorer '{who}': model_config")
         open_clip.add_model_config(cfg_path)
         config_name = cfg_path.stem
         arch_config = json.loads(cfg_path.read_text())
-    else:
-        arch_config = None
-    pretrained = params.get("pretrained")
-    source = _resolve(str(pretrained), root) if pretrained else None
+    if pretrained:
+        pretrained = str(pretrained)
+        is_file = _is_file_ref(pretrained)
+        what = f"scorer '{who}': checkpoint"
+        source = str(local_path(pretrained, root, what)) if is_file else pretrained
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
             config_name, pretrained=source, device=device
         )
+        tokenizer = open_clip.get_tokenizer(config_name)
     except Exception as err:  # open_clip raises RuntimeError/ValueError/OSError variously
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise AuditError(
             f"scorer '{who}': cannot load open_clip {arch} ({pretrained}): {first}"
         ) from err
     model.eval()
-    tokenizer = open_clip.get_tokenizer(config_name)
     identity = {
         "architecture": f"open_clip/{arch}",
         "architecture_config": arch_config,
-        "pretrained_tag": None if source and Path(source).is_file() else pretrained,
+        "pretrained_tag": None if pretrained and _is_file_ref(pretrained) else pretrained,
         "weights_sha256": state_sha256(model),
         "preprocessing": " ".join(repr(preprocess).split()),
         "open_clip_version": open_clip.__version__,

@@ -70,6 +70,17 @@ def write_suite(folder: Path, model_dir: Path, clip_dir: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="package", autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine two spinning threads are 50x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def clip_dir(tmp_path_factory) -> Path:
     """A random-weight open_clip model: config JSON + checkpoint file (open_clip's own format)."""

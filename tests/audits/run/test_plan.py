@@ -47,3 +47,26 @@ def test_limit_caps_cases_per_probe(suite_dir):
 def test_unknown_method_is_refused(suite_dir):
     with pytest.raises(AuditError, match="unknown method 'scpare'.*available: none, scapre"):
         plan_run(load_suite(str(suite_dir)), "default", ["scpare"], None, MODEL, "float32")
+
+
+def test_erase_set_sweep_is_one_experiment(tmp_path, suite_dir):
+    swept = tmp_path / "swept"
+    shutil.copytree(suite_dir, swept)
+    yaml = swept / "suite.yaml"
+    text = yaml.read_text().replace(
+        "  all: {}", "  all: {}\n  sweep: {sizes: [1, 2], draw: seeded, seed: 0}"
+    )
+    yaml.write_text(text)
+    plan = plan_run(load_suite(str(swept)), "default", None, None, MODEL, "float32")
+    sets = [(g.method, g.erase_set, g.erase_set_size) for g in plan.groups]
+    assert sets == [
+        ("none", "all", 2),
+        ("none", "sweep@1", 1),
+        ("none", "sweep@2", 2),
+        ("scapre", "all", 2),
+        ("scapre", "sweep@1", 1),
+        ("scapre", "sweep@2", 2),
+    ]
+    # one reference edit shared by every erase set; one scapre edit per distinct concept list
+    assert len({g.edit_id for g in plan.groups if g.method == "none"}) == 1
+    assert len([e for e in plan.edits if e.method == "scapre"]) in (2, 3)

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,41 +22,55 @@ def _pngs(run: Path) -> dict[str, bytes]:
     return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.glob("images/*/*.png"))}
 
 
-def test_images_do_not_depend_on_batch_size(tmp_path, suite_dir, base_run):
-    out = tmp_path / "b3"
-    summary = run_suite(
+@pytest.fixture(scope="module")
+def none_run(tmp_path_factory, suite_dir):
+    """The reference method alone, batch size 3."""
+    out = tmp_path_factory.mktemp("none") / "run"
+    return run_suite(
         RunRequest(suite=str(suite_dir), out=out, batch_size=3, methods=["none"]), say=QUIET
     )
-    assert summary.counts["images"] == 8
-    mine = _pngs(out)
+
+
+def test_images_do_not_depend_on_batch_size(none_run, base_run):
+    assert none_run.counts["images"] == 8
+    mine = _pngs(none_run.out)
     base = _pngs(base_run.out)
     assert mine and all(base[k] == v for k, v in mine.items())
 
 
-def test_killed_run_resumes_to_identical_results(tmp_path, suite_dir, base_run):
+KILL_AFTER_FOURTH_PNG = """
+import os, signal, sys
+import audits.run.generate_stage as stage
+written = []
+plain = stage.write_bytes
+def write_then_die(path, data):
+    plain(path, data)
+    if path.suffix == ".png":
+        written.append(path)
+        if len(written) == 4:  # the PNG is on disk, its record is not: the worst moment
+            os.kill(os.getpid(), signal.SIGKILL)
+stage.write_bytes = write_then_die
+from audits.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_killed_run_resumes_to_identical_results(tmp_path, suite_dir, none_run):
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "audits.cli", "run", str(suite_dir), "--out", str(out)]
-    proc = subprocess.Popen(
-        [*cmd, "--batch-size", "1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    args = ["run", str(suite_dir), "--out", str(out), "--methods", "none", "--batch-size", "1"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_FOURTH_PNG, *args], env=env, capture_output=True
     )
-    deadline = time.time() + 120
-    try:
-        while time.time() < deadline and len(list(out.glob("images/*/*.json"))) < 3:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    before = len(list(out.glob("images/*/*.json")))
-    assert 3 <= before < 16, "the run was not killed mid-generation"
-    summary = run_suite(RunRequest(suite=str(suite_dir), out=out, batch_size=2), say=QUIET)
-    assert summary.counts["images"] == 16 - before  # nothing complete was made again
-    assert (out / "results.json").read_bytes() == (base_run.out / "results.json").read_bytes()
-    assert _pngs(out) == _pngs(base_run.out)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-500:]
+    assert len(list(out.glob("images/*/*.png"))) == 4
+    assert len(list(out.glob("images/*/*.json"))) == 3
+    assert not (out / "results.json").exists()
+    request = RunRequest(suite=str(suite_dir), out=out, batch_size=2, methods=["none"])
+    summary = run_suite(request, say=QUIET)
+    assert summary.counts["images"] == 8 - 3  # nothing complete was made again
+    assert (out / "results.json").read_bytes() == (none_run.out / "results.json").read_bytes()
+    assert _pngs(out) == _pngs(none_run.out)
     assert not list(out.rglob("*.tmp"))
 
 
