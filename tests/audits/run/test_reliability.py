@@ -108,3 +108,29 @@ def test_changed_suite_is_refused_and_nothing_is_touched(tmp_path, suite_dir, ru
     with pytest.raises(AuditError, match=r"cannot resume .*limit"):
         run_suite(RunRequest(suite=str(suite_dir), out=run_copy, limit=1), say=QUIET)
     assert {p: p.read_bytes() for p in run_copy.rglob("*") if p.is_file()} == before
+
+
+def test_disk_error_names_the_unit_and_leaves_the_run_resumable(
+    tmp_path, suite_dir, none_run, monkeypatch
+):
+    import errno
+
+    from audits.run import generate_stage
+
+    plain = generate_stage.write_bytes
+    written = []
+
+    def full_disk(path, data):
+        if path.suffix == ".png" and len(written) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(path)
+        plain(path, data)
+
+    monkeypatch.setattr(generate_stage, "write_bytes", full_disk)
+    out = tmp_path / "full"
+    request = RunRequest(suite=str(suite_dir), out=out, methods=["none"])
+    with pytest.raises(AuditError, match=r"cannot write images/[0-9a-f]{16}/[0-9a-f]{16}: .*space"):
+        run_suite(request, say=QUIET)
+    monkeypatch.setattr(generate_stage, "write_bytes", plain)
+    assert run_suite(request, say=QUIET).counts["images"] == 6
+    assert (out / "results.json").read_bytes() == (none_run.out / "results.json").read_bytes()
