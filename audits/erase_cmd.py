@@ -106,7 +106,7 @@ def erase(
 
     check_pipeline(pipe)
     started = time.time()
-    edit = eraser.erase(pipe, concept_list, progress=_progress(None))
+    edit = eraser.erase(pipe, concept_list, progress=_progress())
     record = _edit_record(pipe, ref, concept_list, eraser, preset, edit, device)
     record["model"]["unet_sha256"] = module_sha256(pipe.unet)
     record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
@@ -131,7 +131,7 @@ def build_eraser(method: str, preset: str | None, overrides: list[str]):
     return eraser_cls(config).with_overrides(overrides)
 
 
-def _progress(_unused=None):
+def _progress():
     import sys
 
     if not sys.stderr.isatty():

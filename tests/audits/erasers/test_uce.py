@@ -187,3 +187,19 @@ def test_bad_input_is_refused(tiny_pipe):
         UCEEraser().erase(tiny_pipe, ["word " * 80])
     with pytest.raises(EraserError, match="unknown UCE config key"):
         UCEEraser().with_overrides(["nope=1"])
+
+
+def test_2025_erases_and_preserves_together_as_lamb_goes_to_zero(wide_pipe):
+    """Few enough vectors to interpolate: concepts -> guide values, preserved prompts -> own."""
+    cfg = UCEConfig(variant="2025", lamb=1e-10, preserve_concepts=("church", "a red car"))
+    edit = UCEEraser(cfg).erase(wide_pipe, ["tench", "golf ball"])
+    enc = encode_prompts(wide_pipe, ["tench", "golf ball", "", "church", "a red car"])
+    vecs = enc.last_vectors()
+    params = dict(wide_pipe.unet.named_parameters())
+    for name, new in edit.weights.items():
+        old = params[name].detach().double()
+        erased = vecs[:2] @ new.double().T
+        guide = (vecs[2] @ old.T).expand_as(erased)
+        assert ((erased - guide).norm() / guide.norm()).item() < 1e-4
+        kept = vecs[3:] @ new.double().T
+        assert ((kept - vecs[3:] @ old.T).norm() / kept.norm()).item() < 1e-4
