@@ -174,32 +174,32 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     started = time.perf_counter()
     precision = suite.profile(profile_name).generation.precision
     dtype = sampling_dtype(precision, req.device)
-    pipe, ref = load_pipeline(
-        model_id, revision=revision, local_files_only=True, device=req.device, dtype=dtype
-    )
+    pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype=dtype)
     model = model_fingerprint(pipe, ref)
     identity = run_identity(suite.name, suite_hash(suite), profile_name, methods, req.limit, model)
     run = RunDir(out)
     if old:
         check_resume(old["identity"], identity, out)
     plan = plan_run(suite, profile_name, methods, req.limit, model, dtype)
+    # evaluators are loaded before any work, so a missing checkpoint stops the run at once
+    built = build_scorers(suite, scorers, req.device, req.batch_size)
     if not old:
         out.mkdir(parents=True, exist_ok=True)
         write_json(run.plan, plan.to_json())
         write_manifest(run, identity, provenance(suite, req))
-    counts = run_stages(run, plan, suite, pipe, req, scorers, metrics, not_computed, say)
+    counts = run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return RunSummary(out, counts, _read_results(run))
 
 
-def run_stages(run, plan, suite, pipe, req, scorers, metrics, not_computed, say) -> dict[str, int]:
+def run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say) -> dict[str, int]:
     from audits.run.erase_stage import run_erase
     from audits.run.generate_stage import run_generate
 
     counts = {"edits": run_erase(run, plan.edits, pipe, req.device, say)}
     counts["images"] = run_generate(run, plan, pipe, req.batch_size, say)
     del pipe
-    counts.update(score_and_aggregate(run, plan, suite, req, scorers, metrics, not_computed, say))
+    counts.update(score_and_aggregate(run, plan, suite, req, built, metrics, not_computed, say))
     return counts
 
 
@@ -208,17 +208,17 @@ def score_and_aggregate(
     plan: RunPlan,
     suite: Suite,
     req: RunRequest,
-    scorers,
-    metrics,
-    not_computed,
-    say,
+    built: dict[str, Any],
+    metrics: list[str],
+    not_computed: list[dict[str, str]],
+    say: Say,
     force: bool = False,
 ) -> dict[str, int]:
+    """Stages 3 and 4 with the evaluators already built (`build_scorers`)."""
     from audits.run.aggregate_stage import aggregate
     from audits.run.score_stage import run_score, scorer_probes
 
-    probes_by_scorer = scorer_probes(suite, metrics, scorers)
-    built = build_scorers(suite, list(probes_by_scorer), req.device, req.batch_size)
+    probes_by_scorer = scorer_probes(suite, metrics, list(built))
     scored = run_score(run, plan, suite, built, probes_by_scorer, force, say)
     header = results_header(run, suite)
     results = aggregate(run, plan, suite, metrics, header, not_computed)

@@ -43,7 +43,7 @@ def rescore(
 ) -> dict[str, Any]:
     """Re-score a run's saved images with its suite's scorers and re-aggregate; never generate.
     Score files whose evaluator identity or images changed are recomputed; `force` redoes all."""
-    from audits.run.engine import RunRequest, score_and_aggregate, selected
+    from audits.run.engine import RunRequest, build_scorers, score_and_aggregate, selected
     from audits.suites import load_suite, suite_hash
 
     run, manifest, plan = open_run(path)
@@ -59,7 +59,8 @@ def rescore(
         )
     scorers, metrics, skipped = selected(suite, ident["profile"], skip_unavailable)
     req = RunRequest(suite=str(suite.root), device=device, batch_size=batch_size)
-    return score_and_aggregate(run, plan, suite, req, scorers, metrics, skipped, say, force=force)
+    built = build_scorers(suite, scorers, device, batch_size)
+    return score_and_aggregate(run, plan, suite, req, built, metrics, skipped, say, force=force)
 
 
 def status(path: Path) -> list[str]:
