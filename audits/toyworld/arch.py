@@ -76,5 +76,5 @@ def build_sample_scheduler():
     from diffusers import DPMSolverMultistepScheduler
 
     return DPMSolverMultistepScheduler(
-        num_train_timesteps=1000, prediction_type="epsilon", **TRAIN_BETAS
+        num_train_timesteps=1000, prediction_type="epsilon", steps_offset=1, **TRAIN_BETAS
     )

@@ -28,19 +28,23 @@ TARGETS = (
 )
 
 
-def measure(n: int, config_kwargs: dict, targets=TARGETS) -> dict:
+def measure(n: int, config_kwargs: dict, targets=TARGETS, preserve_others: bool = True) -> dict:
     import scapre
 
     pipe = load_toyworld_pipeline()
     clf = load_classifier()
     erased = copy.copy(pipe)
     erased.unet = copy.deepcopy(pipe.unet)
+    target_set = {concept_by_prompt(t) for t in targets}
+    if preserve_others:
+        keep = tuple(c.prompt for c in CONCEPTS if c not in target_set)
+        config_kwargs = {**config_kwargs, "preserve_concepts": keep}
     cfg = scapre.ScaPreConfig(**config_kwargs)
-    scapre.apply_edit(erased, scapre.erase_concepts(erased, list(targets), cfg))
+    prompts = [concept_by_prompt(t).prompt for t in targets]
+    scapre.apply_edit(erased, scapre.erase_concepts(erased, prompts, cfg))
     concepts = list(CONCEPTS)
     before = concept_rates(pipe, clf, concepts, n)
     after = concept_rates(erased, clf, concepts, n)
-    target_set = {concept_by_prompt(t) for t in targets}
     neighbours = {nb for t in target_set for nb in t.neighbours()} - target_set
     others = set(concepts) - target_set - neighbours
 
@@ -57,7 +61,8 @@ def measure(n: int, config_kwargs: dict, targets=TARGETS) -> dict:
     }
     drops = [rows[c.name]["before"] - rows[c.name]["after"] for c in neighbours]
     return {
-        "config": config_kwargs,
+        "config": {k: v for k, v in config_kwargs.items() if k != "preserve_concepts"},
+        "preserve_others": preserve_others,
         "n_per_concept": n,
         "targets_before": mean(target_set, before),
         "targets_after": mean(target_set, after),
@@ -76,10 +81,11 @@ def main() -> None:
     p.add_argument("--n", type=int, default=16)
     p.add_argument("--config", default="{}", help="ScaPreConfig fields as JSON")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-preserve", action="store_true", help="do not preserve the non-targets")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    result = measure(a.n, json.loads(a.config))
+    result = measure(a.n, json.loads(a.config), preserve_others=not a.no_preserve)
     print(json.dumps({k: v for k, v in result.items() if k != "per_concept"}, indent=2))
     if a.out:
         a.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -55,3 +55,15 @@ def load_toyworld_pipeline(
     )
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
+
+
+def pipeline_weights_sha256(folder: Path | str | None = None) -> str:
+    """sha256 over the pipeline's *.safetensors files (sorted by relative path, concatenated):
+    the `model.revision` that suites pin."""
+    import hashlib
+
+    root = Path(folder or PIPELINE_DIR)
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.safetensors"), key=lambda p: p.relative_to(root).as_posix()):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -14,8 +14,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def toy_pipe():
     from audits.toyworld.pipeline import load_toyworld_pipeline
 
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    return load_toyworld_pipeline()
+    # One thread: on a shared 2-core machine, two threads per process slow sampling down 5-10x.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield load_toyworld_pipeline()
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

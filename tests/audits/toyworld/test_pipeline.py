@@ -3,6 +3,8 @@ prompted concept, as judged by the world's classifier."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from audits.models.clip_tokenizer import build_clip_tokenizer
@@ -10,10 +12,13 @@ from audits.toyworld.evaluate import concept_rates, generate, summarize
 from audits.toyworld.paths import PIPELINE_DIR, WEIGHTS_DIR
 from audits.toyworld.world import CONCEPTS
 
-# Measured on 16 seeds per concept (MODEL_CARD.md); the fast test uses 3 seeds per concept, so
-# the thresholds leave room for sampling noise.
-MIN_CONCEPT_RATE = 0.70
-MIN_FAMILY_RATE = 0.80
+SUITE_DIR = Path(__file__).resolve().parents[3] / "suites" / "toyworld"
+
+# Measured on 16 seeds per concept (MODEL_CARD.md): 97.9% of images show the prompted concept,
+# colour 100%, shape 97.9%. The fast test uses 4 seeds per concept (96 images); the thresholds
+# leave room for sampling noise.
+MIN_CONCEPT_RATE = 0.85
+MIN_FAMILY_RATE = 0.90
 
 
 def test_loads_as_a_stable_diffusion_pipeline(toy_pipe):
@@ -44,7 +49,17 @@ def test_same_seed_same_image(toy_pipe):
 
 
 def test_generates_the_prompted_concept(toy_pipe, toy_classifier):
-    rates = concept_rates(toy_pipe, toy_classifier, list(CONCEPTS), n=3, steps=20)
+    rates = concept_rates(toy_pipe, toy_classifier, list(CONCEPTS), n=4, steps=20)
     summary = summarize(rates)
     assert summary["concept"] >= MIN_CONCEPT_RATE, summary
     assert summary["colour"] >= MIN_FAMILY_RATE and summary["shape"] >= MIN_FAMILY_RATE, summary
+
+
+def test_toyworld_suite_pins_the_committed_weights():
+    import yaml
+
+    from audits.toyworld.pipeline import pipeline_weights_sha256
+
+    suite = yaml.safe_load((SUITE_DIR / "suite.yaml").read_text())
+    assert suite["model"]["family"] == "toyworld"
+    assert suite["model"]["revision"] == pipeline_weights_sha256()
