@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from scapre.errors import ScaPreError
+from scapre.fields import coerce_field, parse_assignments
 
 Variant = Literal["scale", "erase"]
 
@@ -54,9 +54,11 @@ class ScaPreConfig:
     dtype: Literal["float64", "float32"] = "float64"  # solver arithmetic
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "preserve_concepts", tuple(self.preserve_concepts))
         for f in dataclasses.fields(self):
-            _check_type(f.name, getattr(self, f.name), _HINTS[f.name])
+            value = coerce_field(f.name, getattr(self, f.name), _HINTS[f.name], ScaPreError)
+            object.__setattr__(self, f.name, value)
+        if any(not c.strip() for c in self.preserve_concepts):
+            raise ScaPreError("preserve_concepts must not contain empty prompts")
         positive = ("lamb", "entropy_bins", "mi_temperature", "mi_samples", "entropy_samples")
         for name in positive:
             if getattr(self, name) <= 0:
@@ -94,15 +96,7 @@ class ScaPreConfig:
 
     def with_overrides(self, assignments: list[str]) -> ScaPreConfig:
         """Apply `key=value` strings (from `--set`), parsing each value to the field's type."""
-        updates: dict[str, Any] = {}
-        for item in assignments:
-            key, sep, raw = item.partition("=")
-            key = key.strip()
-            if not sep or not key:
-                raise ScaPreError(f"--set expects key=value, got {item!r}")
-            if key not in _HINTS:
-                raise ScaPreError(f"unknown ScaPre config key {key!r} (valid: {', '.join(_HINTS)})")
-            updates[key] = _parse_value(key, raw.strip(), _HINTS[key])
+        updates = parse_assignments(assignments, _HINTS, ScaPreError, "ScaPre config")
         return dataclasses.replace(self, **updates)
 
     def to_json(self) -> str:
@@ -110,64 +104,6 @@ class ScaPreConfig:
 
 
 _HINTS = typing.get_type_hints(ScaPreConfig)
-
-
-def _check_type(name: str, value: Any, hint: Any) -> None:
-    origin = typing.get_origin(hint)
-    if origin is Literal:
-        if value not in typing.get_args(hint):
-            allowed = ", ".join(repr(a) for a in typing.get_args(hint))
-            raise ScaPreError(f"{name} must be one of {allowed}, got {value!r}")
-        return
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return
-        return _check_type(name, value, args[0])
-    if origin is tuple:
-        if not all(isinstance(v, str) and v.strip() for v in value):
-            raise ScaPreError(f"{name} must be a list of non-empty strings")
-        return
-    if hint is bool:
-        ok = isinstance(value, bool)
-    elif hint is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif hint is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, hint)
-    if not ok:
-        raise ScaPreError(f"{name} must be {hint.__name__}, got {value!r}")
-
-
-def _parse_value(name: str, raw: str, hint: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        if raw.lower() in ("none", "null"):
-            return None
-        hint = [a for a in typing.get_args(hint) if a is not type(None)][0]
-        origin = typing.get_origin(hint)
-    try:
-        if origin is Literal:
-            return raw
-        if origin is tuple:
-            return tuple(s.strip() for s in raw.split(",") if s.strip())
-        if hint is bool:
-            lowered = raw.lower()
-            if lowered in ("true", "1", "yes", "on"):
-                return True
-            if lowered in ("false", "0", "no", "off"):
-                return False
-            raise ValueError
-        if hint is int:
-            return int(raw)
-        if hint is float:
-            return float(raw)
-        return raw
-    except ValueError:
-        raise ScaPreError(
-            f"{name} expects {getattr(hint, '__name__', hint)}, got {raw!r}"
-        ) from None
 
 
 # The published commands (official README and script/erase.sh), named.
