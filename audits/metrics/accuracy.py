@@ -44,7 +44,35 @@ def _neighbour(data: MetricInput) -> Callable[[Observation], str | None]:
     )
 
 
-class ForgetAcc(Metric):
+class _Accuracy(Metric):
+    """Shared shape: per-image recognised values under a scope, pooled into rows."""
+
+    def scope(self, data: MetricInput) -> Callable[[Observation], str | None]:
+        raise NotImplementedError
+
+    def per_image(self, data: MetricInput):
+        """(kept (observation, 1.0/0.0) pairs, exclusion counts): what derived metrics read."""
+        return recognised(data, self.scope(data))
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        return mean_rows(data, *self.per_image(data))
+
+
+def _roles(data: MetricInput, scope: Callable[[Observation], str | None]):
+    """`params.roles` (e.g. [retain]) narrows a scope to concepts of those roles."""
+    roles = data.params.get("roles")
+    if not roles:
+        return scope
+
+    def narrowed(o: Observation) -> str | None:
+        if data.roles.get(o.concept) not in roles:
+            return f"concept role not in {', '.join(roles)}"
+        return scope(o)
+
+    return narrowed
+
+
+class ForgetAcc(_Accuracy):
     kind = "forget_acc"
     definition_version = "forget_acc/1"
     higher_is_better = False
@@ -53,11 +81,11 @@ class ForgetAcc(Metric):
         "that concept (pooled over images)"
     )
 
-    def compute(self, data: MetricInput) -> list[ResultRow]:
-        return mean_rows(data, *recognised(data, _erased(data)))
+    def scope(self, data: MetricInput):
+        return _roles(data, _erased(data))
 
 
-class NeighborAcc(Metric):
+class NeighborAcc(_Accuracy):
     kind = "neighbor_acc"
     definition_version = "neighbor_acc/1"
     higher_is_better = True
@@ -66,22 +94,23 @@ class NeighborAcc(Metric):
         "labels as that concept"
     )
 
-    def compute(self, data: MetricInput) -> list[ResultRow]:
-        return mean_rows(data, *recognised(data, _neighbour(data)))
+    def scope(self, data: MetricInput):
+        return _neighbour(data)
 
 
-class RetainAcc(Metric):
+class RetainAcc(_Accuracy):
     kind = "retain_acc"
     definition_version = "retain_acc/1"
     higher_is_better = True
     definition = (
         "share of images from prompts naming any concept this edit did not erase (retained "
-        "concepts and targets outside the erase set) that the scorer labels as that concept"
+        "concepts and targets outside the erase set; `params.roles` narrows it) that the scorer "
+        "labels as that concept"
     )
 
-    def compute(self, data: MetricInput) -> list[ResultRow]:
+    def scope(self, data: MetricInput):
         keep = lambda o: "concept was erased" if o.concept in data.erased else None  # noqa: E731
-        return mean_rows(data, *recognised(data, keep))
+        return _roles(data, keep)
 
 
 def harmonic(forget: np.ndarray, neighbor: np.ndarray) -> np.ndarray:
@@ -109,7 +138,7 @@ class HarmonicAcc(Metric):
         for obs in data.observations:
             if id(obs) not in used:
                 excluded["concept neither erased nor retained"] += 1
-        seed = seed_for(data.name, data.method, data.erase_set, None, None)
+        seed = seed_for(data.name, data.method, data.erase_set, None, None, None)
         n = len(forget) + len(keep_n)
         if not forget or not keep_n:
             return [ResultRow(None, n, exclusions=dict(excluded), ci_seed=seed)]

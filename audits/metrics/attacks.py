@@ -18,5 +18,4 @@ class AttackSuccessRate(Metric):
     )
 
     def compute(self, data: MetricInput) -> list[ResultRow]:
-        split = data.params.get("split_by", "family")
-        return mean_rows(data, *recognised(data, _erased(data)), by=split if split else None)
+        return mean_rows(data, *recognised(data, _erased(data)), by="family")

@@ -45,6 +45,7 @@ class MetricInput:
     probes: tuple[str, ...]
     observations: list[Observation]
     concept_labels: dict[str, str]
+    groups: dict[str, str] = field(default_factory=dict)  # concept -> group (concepts.csv)
     features: Any = None  # [N, D] tensor for feature scorers
     reference_features: Any = None  # the unedited model's features for the same cases
 
@@ -59,9 +60,12 @@ class ResultRow:
     ci: tuple[float, float] | None = None
     ci_seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    group: str | None = None
 
 
 class Metric(ABC):
+    """A metric over one scorer's records (or features) for one results group."""
+
     kind: ClassVar[str]
     definition_version: ClassVar[str]
     higher_is_better: ClassVar[bool]
@@ -81,32 +85,47 @@ class Metric(ABC):
         }
 
 
+SPLITS = ("concept", "family", "group")
+
+
+def split_key(data: MetricInput, obs: Observation, by: str) -> str:
+    """The breakdown value of one image: its concept, attack family or concept group."""
+    if by == "group":
+        return data.groups.get(obs.concept, "")
+    return getattr(obs, by)
+
+
 def mean_rows(
     data: MetricInput,
     kept: list[tuple[Observation, float]],
     excluded: Counter,
     by: str | None = "concept",
 ) -> list[ResultRow]:
-    """Pooled means with clustered intervals: the aggregate, then one row per `by` value."""
-    rows = [_mean_row(data, kept, dict(excluded), None, None)]
+    """Pooled means with clustered intervals: the aggregate, then one row per `by` value
+    (`params.split_by` overrides `by`: concept, family or group)."""
+    by = data.params.get("split_by", by)
+    if by is not None and by not in SPLITS:
+        from audits.errors import AuditError
+
+        raise AuditError(f"metric '{data.name}': split_by must be one of {', '.join(SPLITS)}")
+    rows = [_mean_row(data, kept, dict(excluded), {})]
     if by:
-        keys = sorted({getattr(o, by) for o, _ in kept if getattr(o, by)})
+        keys = sorted({split_key(data, o, by) for o, _ in kept} - {""})
         for key in keys:
-            subset = [(o, v) for o, v in kept if getattr(o, by) == key]
-            concept = key if by == "concept" else None
-            family = key if by == "family" else None
-            rows.append(_mean_row(data, subset, {}, concept, family))
+            subset = [(o, v) for o, v in kept if split_key(data, o, by) == key]
+            rows.append(_mean_row(data, subset, {}, {by: key}))
     return rows
 
 
-def _mean_row(data, kept, exclusions, concept, family) -> ResultRow:
+def _mean_row(data, kept, exclusions, where: dict[str, str]) -> ResultRow:
     n = len(kept)
-    seed = seed_for(data.name, data.method, data.erase_set, concept, family)
+    concept, family, group = (where.get(k) for k in SPLITS)
+    seed = seed_for(data.name, data.method, data.erase_set, concept, family, group)
     if not n:
-        return ResultRow(None, 0, concept, family, exclusions, None, seed)
+        return ResultRow(None, 0, concept, family, exclusions, None, seed, group=group)
     value = sum(v for _, v in kept) / n
     ci = percentile_interval([([o.cluster for o, _ in kept], [v for _, v in kept])], seed=seed)
-    return ResultRow(value, n, concept, family, exclusions, ci, seed)
+    return ResultRow(value, n, concept, family, exclusions, ci, seed, group=group)
 
 
 CI_METHOD = {
@@ -114,3 +133,17 @@ CI_METHOD = {
     "level": LEVEL,
     "replicates": REPLICATES,
 }
+
+
+class DerivedMetric(Metric):
+    """A metric built from other metrics of the suite, named in its params (`parts` lists the
+    param keys). It reads the parts' per-image values, so its interval resamples their prompts."""
+
+    parts: ClassVar[tuple[str, ...]]
+
+    def compute(self, data: MetricInput) -> list[ResultRow]:
+        raise TypeError(f"{self.kind} is computed from other metrics (compute_derived)")
+
+    @abstractmethod
+    def compute_derived(self, name: str, parts: dict[str, tuple[Metric, MetricInput]]):
+        """Rows from the parts: param key -> (part metric, its input for this group)."""

@@ -7,10 +7,12 @@ from collections import Counter
 
 import torch
 
-from audits.metrics.base import Metric, MetricInput, ResultRow, mean_rows
+from audits.metrics.base import DerivedMetric, Metric, MetricInput, ResultRow, mean_rows
+from audits.metrics.bootstrap import percentile_interval, seed_for
 
 
-def scalar_rows(data: MetricInput) -> list[ResultRow]:
+def scalar_values(data: MetricInput):
+    """(kept (observation, value) pairs, exclusion counts) of a scalar scorer's records."""
     kept, excluded = [], Counter()
     for obs in data.observations:
         value = obs.record.get("value")
@@ -18,7 +20,11 @@ def scalar_rows(data: MetricInput) -> list[ResultRow]:
             excluded["no score"] += 1
         else:
             kept.append((obs, float(value)))
-    return mean_rows(data, kept, excluded)
+    return kept, excluded
+
+
+def scalar_rows(data: MetricInput) -> list[ResultRow]:
+    return mean_rows(data, *scalar_values(data))
 
 
 class MeanCLIPScore(Metric):
@@ -29,6 +35,33 @@ class MeanCLIPScore(Metric):
 
     def compute(self, data: MetricInput) -> list[ResultRow]:
         return scalar_rows(data)
+
+
+class CLIPGap(DerivedMetric):
+    kind = "clip_gap"
+    definition_version = "clip_gap/1"
+    higher_is_better = True
+    parts = ("keep_metric", "erase_metric")
+    definition = (
+        "mean CLIP score of the keep metric's images minus that of the erase metric's images "
+        "(ScaPre's CLIP_x = CLIP_coco - CLIP_art); both parts resampled independently"
+    )
+
+    def compute_derived(self, name, parts) -> list[ResultRow]:
+        (_, keep_data), (_, erase_data) = parts["keep_metric"], parts["erase_metric"]
+        keep, _ = scalar_values(keep_data)
+        erase, _ = scalar_values(erase_data)
+        seed = seed_for(name, keep_data.method, keep_data.erase_set, None, None, None)
+        n = len(keep) + len(erase)
+        if not keep or not erase:
+            return [ResultRow(None, n, ci_seed=seed)]
+        value = sum(v for _, v in keep) / len(keep) - sum(v for _, v in erase) / len(erase)
+        samples = [
+            ([o.cluster for o, _ in keep], [v for _, v in keep]),
+            ([o.cluster for o, _ in erase], [v for _, v in erase]),
+        ]
+        ci = percentile_interval(samples, lambda a, b: a - b, seed=seed)
+        return [ResultRow(value, n, ci=ci, ci_seed=seed)]
 
 
 class ImageDrift(Metric):

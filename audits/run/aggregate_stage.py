@@ -45,11 +45,14 @@ def observations(run: RunDir, plan: RunPlan, scorer: str, edit_id: str, probe: s
     return obs, doc
 
 
-def metric_rows(
+def metric_input(
     run: RunDir, plan: RunPlan, suite: Suite, name: str, group: Group
-) -> tuple[list[ResultRow], dict[str, Any], Any]:
+) -> tuple[MetricInput, dict[str, Any], Any]:
+    """The saved scores one metric reads for one results group, its evaluator identity and the
+    metric object."""
     from audits.registry import METRICS
 
+    assert suite.concepts is not None
     spec = suite.metrics[name]
     metric = METRICS.get(spec.kind)()
     obs: list[Observation] = []
@@ -69,11 +72,35 @@ def metric_rows(
         probes=spec.probes,
         observations=obs,
         concept_labels=labels,
+        groups={c.name: c.group for c in suite.concepts.concepts},
     )
     if metric.needs == "features":
         data.features = _features(run, spec.scorer, group.edit_id, spec.probes)
         data.reference_features = _features(run, spec.scorer, plan.reference_edit(), spec.probes)
-    return metric.compute(data), identity, metric
+    return data, identity, metric
+
+
+def metric_rows(
+    run: RunDir, plan: RunPlan, suite: Suite, name: str, group: Group
+) -> tuple[list[ResultRow], dict[str, Any], Any, tuple[str, ...]]:
+    """(rows, evaluator identity, metric, probes read) of one metric for one group; a derived
+    metric (one built from others named in its params) reads its parts' inputs."""
+    from audits.registry import METRICS
+
+    spec = suite.metrics[name]
+    metric = METRICS.get(spec.kind)()
+    parts_of = getattr(metric, "parts", ())
+    if not parts_of:
+        data, identity, metric = metric_input(run, plan, suite, name, group)
+        return metric.compute(data), identity, metric, spec.probes
+    parts, identities, probes = {}, {}, []
+    for key in parts_of:
+        part_name = spec.params[key]
+        data, ident, part_metric = metric_input(run, plan, suite, part_name, group)
+        parts[key] = (part_metric, data)
+        identities[key] = {"metric": part_name, "evaluator": ident}
+        probes += [p for p in data.probes if p not in probes]
+    return metric.compute_derived(name, parts), identities, metric, tuple(probes)
 
 
 def aggregate(
@@ -91,11 +118,12 @@ def aggregate(
     for name in metrics:
         spec = suite.metrics[name]
         for group in plan.groups:
-            computed, identity, metric = metric_rows(run, plan, suite, name, group)
-            evaluators[spec.scorer] = identity
+            computed, identity, metric, probes = metric_rows(run, plan, suite, name, group)
+            if spec.scorer:
+                evaluators[spec.scorer] = identity
             for row in computed:
                 rows.append(
-                    _row(plan, spec, metric, group, methods[group.method], row, identity)
+                    _row(plan, spec, metric, group, methods[group.method], row, identity, probes)
                     | {"generation": plan.sampling, "model": header.get("model")}
                 )
     results = {
@@ -121,8 +149,8 @@ def aggregate(
     return results
 
 
-def _row(plan, spec, metric, group, edit, row: ResultRow, identity) -> dict[str, Any]:
-    seeds = sorted({s for p in spec.probes for c in plan.probes[p].cases for s in c.seeds})
+def _row(plan, spec, metric, group, edit, row: ResultRow, identity, probes) -> dict[str, Any]:
+    seeds = sorted({s for p in probes for c in plan.probes[p].cases for s in c.seeds})
     excluded = sum(row.exclusions.values())
     return {
         "metric": spec.name,
@@ -134,10 +162,11 @@ def _row(plan, spec, metric, group, edit, row: ResultRow, identity) -> dict[str,
         "erase_set": group.erase_set,
         "erase_set_size": group.erase_set_size,
         "edit_id": group.edit_id,
-        "probe": "+".join(spec.probes),
-        "probes": list(spec.probes),
+        "probe": "+".join(probes),
+        "probes": list(probes),
         "concept": row.concept,
         "family": row.family,
+        "group": row.group,
         "value": row.value,
         "n": row.n,
         "n_excluded": excluded,
@@ -145,9 +174,9 @@ def _row(plan, spec, metric, group, edit, row: ResultRow, identity) -> dict[str,
         "ci_low": row.ci[0] if row.ci else None,
         "ci_high": row.ci[1] if row.ci else None,
         "ci": {**CI_METHOD, "seed": row.ci_seed} if row.ci else None,
-        "scorer": spec.scorer,
+        "scorer": spec.scorer or None,
         "evaluator": identity,
-        "prompt_sets": {p: plan.probes[p].prompt_set_sha256 for p in spec.probes},
+        "prompt_sets": {p: plan.probes[p].prompt_set_sha256 for p in probes},
         "seeds": seeds,
         "extra": row.extra,
     }

@@ -75,8 +75,15 @@ def selected(
         except NotImplementedEntryError as err:
             skipped.append({"metric": name, "reason": str(err)})
             continue
-        if not spec.scorer or not spec.probes:
-            skipped.append({"metric": name, "reason": "combines other metrics: not supported yet"})
+        parts = getattr(METRICS.get(spec.kind), "parts", ())
+        if parts:
+            names = [spec.params.get(key) for key in parts]
+            absent = [n for n in names if n not in metrics]
+            if absent:
+                reason = f"needs metric(s) {', '.join(map(str, absent))}, not computed here"
+                skipped.append({"metric": name, "reason": reason})
+            else:
+                metrics.append(name)
             continue
         if f"scorer {spec.scorer}" in missing:
             skipped.append({"metric": name, "reason": missing[f"scorer {spec.scorer}"]})
@@ -92,7 +99,7 @@ def selected(
             f" '{profile.name}' are unavailable: run with --skip-unavailable to leave them out"
             " (they are listed in results.json)"
         )
-    used = {suite.metrics[m].scorer for m in metrics}
+    used = {suite.metrics[m].scorer for m in metrics if suite.metrics[m].scorer}
     scorers = [s for s in profile.scorers if s in used]
     return scorers, metrics, skipped
 

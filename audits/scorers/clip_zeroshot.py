@@ -33,7 +33,12 @@ class CLIPZeroShot(Scorer):
         self.labels = self.label_set()
         if not self.labels:
             raise AuditError(f"scorer '{self.spec.name}' needs label_space: concepts or labels")
-        self.templates = tuple(params.get("templates", DEFAULT_TEMPLATES))
+        # `templates` or `label_templates` (both spellings appear in bundled suites)
+        self.templates = tuple(
+            params.get("templates", params.get("label_templates", DEFAULT_TEMPLATES))
+        )
+        if int(params.get("top_k", 1)) != 1:
+            raise AuditError(f"scorer '{self.spec.name}': only top_k: 1 is supported")
         for t in self.templates:
             if "{label}" not in t and "{concept}" not in t:
                 raise AuditError(

@@ -45,6 +45,8 @@ metrics:
   clip_score: {{kind: clip_score, scorer: clip_score, probes: [general]}}
   fid_vs_base: {{kind: fid_vs_base, scorer: fid, probes: [general, target]}}
   image_drift: {{kind: image_drift, scorer: drift, probes: [general]}}
+  overall: {{kind: overall_acc,
+            params: {{forget_metric: forget_acc, preserve_metric: neighbor_acc}}}}
 methods:
   none: {{kind: none}}
   scapre: {{kind: scapre}}

@@ -19,9 +19,28 @@ def test_complete_run_writes_every_stage(base_run):
         "clip_score",
         "fid_vs_base",
         "image_drift",
+        "overall",
     }
     for row in results["metrics"]:
         for key in ("metric", "method", "probe", "concept", "value", "n", "ci_low", "ci_high"):
             assert key in row
         assert isinstance(row["higher_is_better"], bool)
     assert results["safety_checker"] is False
+
+
+def test_every_value_describes_itself(base_run):
+    results = json.loads((base_run.out / "results.json").read_text())
+    assert results["schema"] == "scapre-audit/results/1"
+    assert results["prompt_sets"]["target"]["n_cases"] == 2
+    for row in results["metrics"]:
+        assert row["definition_version"].startswith(row["kind"])
+        assert row["model"]["weights_sha256"]["unet"]
+        assert row["generation"]["steps"] == 2 and row["generation"]["safety_checker"] is False
+        assert set(row["prompt_sets"]) == set(row["probes"])
+        assert row["n_excluded"] == sum(row["exclusions"].values())
+        if row["value"] is not None and row["ci"]:
+            assert row["ci_low"] <= row["value"] <= row["ci_high"]
+    overall = next(r for r in results["metrics"] if r["metric"] == "overall")
+    assert overall["probes"] == ["target", "neighbor"] and overall["scorer"] is None
+    fid = next(r for r in results["metrics"] if r["metric"] == "fid_vs_base")
+    assert "open_clip" in fid["evaluator"]["features"] and fid["ci"] is None

@@ -163,3 +163,33 @@ def test_bootstrap_resamples_prompts_not_images():
     # the same values as 100 independent prompts give a narrow interval around 0.5
     low, high = percentile_interval([(list(range(100)), values)], seed=0)
     assert 0.35 < low < 0.5 < high < 0.65
+
+
+def test_split_by_group_and_roles():
+    d = data(NEIGHBOR, params={"split_by": "group"})
+    d.groups = {"fox": "canine", "owl": "bird"}
+    rows = NeighborAcc().compute(d)
+    assert [(r.group, r.value) for r in rows] == [(None, 0.5), ("bird", 0.0), ("canine", 1.0)]
+    retain = RetainAcc().compute(data(TARGET + NEIGHBOR, params={"roles": ["retain"]}))[0]
+    assert (retain.value, retain.n) == (0.5, 2)
+    assert retain.exclusions == {"concept role not in retain": 5}
+
+
+def test_overall_and_clip_gap_by_hand():
+    from audits.metrics.quality import CLIPGap
+    from audits.metrics.scapre_paper import OverallAcc
+
+    parts = {
+        "forget_metric": (ForgetAcc(), data(TARGET)),
+        "preserve_metric": (NeighborAcc(), data(NEIGHBOR)),
+    }
+    row = OverallAcc().compute_derived("overall", parts)[0]
+    a, p = 25.0, 50.0
+    assert row.value == pytest.approx(2 * (100 - a) * p / ((100 - a) + p))
+    assert row.ci[0] <= row.value <= row.ci[1]
+    keep = data([obs("coco", 0, "", value=30.0), obs("coco", 1, "", value=32.0)])
+    erase = data([obs("art", 0, "cat", value=20.0)])
+    gap = CLIPGap().compute_derived(
+        "gap", {"keep_metric": (None, keep), "erase_metric": (None, erase)}
+    )
+    assert gap[0].value == pytest.approx(11.0)
