@@ -31,6 +31,9 @@ def run(
     skip_unavailable: bool = typer.Option(
         False, "--skip-unavailable", help="Leave out metrics/scorers not implemented here."
     ),
+    micro_batch: int = typer.Option(
+        8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
+    ),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
     from audits.run import RunRequest, run_suite
@@ -50,6 +53,7 @@ def run(
         device=device,
         limit=limit,
         skip_unavailable=skip_unavailable,
+        micro_batch=micro_batch,
     )
     summary = run_suite(request, say=_say)
     c = summary.counts

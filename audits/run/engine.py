@@ -30,6 +30,7 @@ class RunRequest:
     device: str = "cpu"
     limit: int | None = None
     skip_unavailable: bool = False
+    micro_batch: int = 8
 
 
 @dataclass
@@ -42,6 +43,8 @@ class RunSummary:
 def check_options(req: RunRequest) -> None:
     if req.limit is not None and req.limit < 1:
         raise AuditError(f"--limit must be at least 1 (got {req.limit})")
+    if req.micro_batch < 1:
+        raise AuditError(f"--micro-batch must be at least 1 (got {req.micro_batch})")
     if req.batch_size < 1:
         raise AuditError(f"--batch-size must be at least 1 (got {req.batch_size})")
     if req.device.startswith("cuda"):
@@ -166,7 +169,9 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     assert suite.model is not None
     model_id = req.model or suite.model.id
     revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
-    partial = run_identity(suite.name, suite_hash(suite), profile_name, methods, req.limit, {})
+    partial = run_identity(
+        suite.name, suite_hash(suite), profile_name, methods, req.limit, {}, req.micro_batch
+    )
     if old:
         check_resume(
             {k: v for k, v in old["identity"].items() if k != "model"},
@@ -183,11 +188,13 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     dtype = sampling_dtype(precision, req.device)
     pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype=dtype)
     model = model_fingerprint(pipe, ref)
-    identity = run_identity(suite.name, suite_hash(suite), profile_name, methods, req.limit, model)
+    identity = run_identity(
+        suite.name, suite_hash(suite), profile_name, methods, req.limit, model, req.micro_batch
+    )
     run = RunDir(out)
     if old:
         check_resume(old["identity"], identity, out)
-    plan = plan_run(suite, profile_name, methods, req.limit, model, dtype)
+    plan = plan_run(suite, profile_name, methods, req.limit, model, dtype, req.micro_batch)
     # evaluators are loaded before any work, so a missing checkpoint stops the run at once
     built = build_scorers(suite, scorers, req.device, req.batch_size)
     if not old:

@@ -1,7 +1,8 @@
 """Stage 2, generate: one PNG per (edit, prompt, seed), each from its own seeded CPU generator.
 
-Each image's starting noise comes from `torch.Generator("cpu").manual_seed(seed)` alone, so an
-image does not depend on the batch it is made in, the batch size or the device's RNG. A PNG is
+Each image's starting noise comes from `torch.Generator("cpu").manual_seed(seed)` alone, and the
+networks see fixed groups of `micro_batch` images (see `batch_invariance`), so an image does not
+depend on the batch size or the device's RNG. A PNG is
 written atomically before its record; an image counts as done only when the PNG's sha256 equals
 the record's.
 """
@@ -47,18 +48,27 @@ def set_scheduler(pipe, sampler: str) -> None:
     pipe.scheduler = getattr(diffusers, name).from_config(pipe.scheduler.config, **extra)
 
 
-def pending_images(run: RunDir, plan: RunPlan, edit_id: str) -> list[tuple[str, str, int]]:
-    """(image id, prompt, seed) of every image of one edit that is not done, deduplicated."""
+def image_groups(plan: RunPlan, edit_id: str) -> list[list[tuple[str, str, int]]]:
+    """Every image of one edit as (image id, prompt, seed), deduplicated, in plan order, cut
+    into the fixed groups of `micro_batch` images that the networks see together."""
     seen: set[str] = set()
-    todo = []
+    images = []
     for probe in plan.probes:
         for case, seed, image_id in plan.images(edit_id, probe):
-            if image_id in seen:
-                continue
-            seen.add(image_id)
-            if not run.image_done(edit_id, image_id):
-                todo.append((image_id, case.prompt, seed))
-    return todo
+            if image_id not in seen:
+                seen.add(image_id)
+                images.append((image_id, case.prompt, seed))
+    size = int(plan.sampling["micro_batch"])
+    return [images[i : i + size] for i in range(0, len(images), size)]
+
+
+def pending_groups(run: RunDir, plan: RunPlan, edit_id: str) -> list[list[tuple[str, str, int]]]:
+    """The groups with at least one image not done (a group is always computed whole)."""
+    return [
+        g
+        for g in image_groups(plan, edit_id)
+        if any(not run.image_done(edit_id, i) for i, _, _ in g)
+    ]
 
 
 def render_png(image) -> bytes:
@@ -68,13 +78,16 @@ def render_png(image) -> bytes:
 
 
 @torch.no_grad()
-def generate_batch(pipe, prompts: list[str], seeds: list[int], sampling: dict[str, Any]) -> list:
-    """PIL images for `prompts`, image i from a CPU generator seeded with `seeds[i]`."""
-    from audits.run.batch_invariance import batch_invariant
+def generate_batch(
+    pipe, prompts: list[str], seeds: list[int], sampling: dict[str, Any], groups: list[int]
+) -> list:
+    """PIL images for `prompts`, image i from a CPU generator seeded with `seeds[i]`; the
+    networks see the images in groups of the given sizes (which sum to len(prompts))."""
+    from audits.run.batch_invariance import grouped
 
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
     negative = sampling["negative_prompt"]
-    with batch_invariant(pipe):
+    with grouped(pipe, groups):
         out = pipe(
             prompt=prompts,
             negative_prompt=[negative] * len(prompts) if negative else None,
@@ -89,35 +102,48 @@ def generate_batch(pipe, prompts: list[str], seeds: list[int], sampling: dict[st
 
 
 def run_generate(run: RunDir, plan: RunPlan, pipe, batch_size: int, say) -> int:
-    """Generate every image that is not done; return how many were made."""
-    todo = {e.edit_id: pending_images(run, plan, e.edit_id) for e in plan.edits}
-    total = sum(len(v) for v in todo.values())
+    """Generate every image group that is not done; return how many images were written.
+
+    A pipeline call takes max(1, batch_size // micro_batch) whole groups; images of a group
+    that were already done are recomputed with it (identical bytes) but not rewritten."""
+    todo = {e.edit_id: pending_groups(run, plan, e.edit_id) for e in plan.edits}
+    total = sum(len(g) for groups in todo.values() for g in groups)
     if not total:
         return 0
     set_scheduler(pipe, plan.sampling["sampler"])
     say(f"generate {total} image(s)")
-    made = 0
+    per_call = max(1, batch_size // int(plan.sampling["micro_batch"]))
+    written = 0
     with progress_bar("generate", total) as advance:
         for edit in plan.edits:
-            images = todo[edit.edit_id]
-            if not images:
+            groups = todo[edit.edit_id]
+            if not groups:
                 continue
             with edited(pipe, load_delta(run, edit.edit_id)):
-                for start in range(0, len(images), batch_size):
-                    batch = images[start : start + batch_size]
-                    _generate_and_write(run, plan, pipe, edit.edit_id, batch)
-                    made += len(batch)
-                    advance(len(batch))
-    return made
+                for start in range(0, len(groups), per_call):
+                    call = groups[start : start + per_call]
+                    written += _generate_and_write(run, plan, pipe, edit.edit_id, call)
+                    advance(sum(len(g) for g in call))
+    return written
 
 
-def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, batch) -> None:
+def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, groups) -> int:
+    batch = [image for group in groups for image in group]
     first = f"{edit_id}/{batch[0][0]}"
     try:
-        pictures = generate_batch(pipe, [b[1] for b in batch], [b[2] for b in batch], plan.sampling)
+        pictures = generate_batch(
+            pipe,
+            [b[1] for b in batch],
+            [b[2] for b in batch],
+            plan.sampling,
+            [len(g) for g in groups],
+        )
     except (RuntimeError, ValueError) as err:
         raise AuditError(f"generate unit images/{first} (batch of {len(batch)}): {err}") from err
+    written = 0
     for (image_id, prompt, seed), picture in zip(batch, pictures, strict=True):
+        if run.image_done(edit_id, image_id):
+            continue
         data = render_png(picture)
         record = {
             "schema": "scapre-audit/run-image/1",
@@ -133,6 +159,8 @@ def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, batch) -
             write_json(run.image_record(edit_id, image_id), record)
         except OSError as err:
             raise AuditError(f"cannot write images/{edit_id}/{image_id}: {err}") from err
+        written += 1
+    return written
 
 
 class edited:

@@ -44,6 +44,7 @@ def run_identity(
     methods: list[str],
     limit: int | None,
     model: dict[str, Any],
+    micro_batch: int = 8,
 ) -> dict[str, Any]:
     """The fields a resumed run must match exactly."""
     return {
@@ -55,6 +56,7 @@ def run_identity(
         "methods": list(methods),
         "limit": limit,
         "model": model,
+        "micro_batch": micro_batch,
     }
 
 

@@ -146,6 +146,7 @@ def plan_run(
     limit: int | None,
     model: dict[str, Any],
     dtype: str,
+    micro_batch: int = 8,
 ) -> RunPlan:
     """Every edit, probe and results group of the run, in a fixed order."""
     assert suite.concepts is not None
@@ -160,6 +161,7 @@ def plan_run(
         "negative_prompt": gen.negative_prompt,
         "dtype": dtype,
         "safety_checker": False,
+        "micro_batch": micro_batch,
     }
     erase_sets = expand_erase_sets(suite.erase_sets, suite.concepts, profile.erase_sets or None)
     if not erase_sets:

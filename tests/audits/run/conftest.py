@@ -109,7 +109,9 @@ def base_run(tmp_path_factory, suite_dir):
     from audits.run import RunRequest, run_suite
 
     out = tmp_path_factory.mktemp("runs") / "base"
-    summary = run_suite(RunRequest(suite=str(suite_dir), out=out, batch_size=2), say=lambda s: None)
+    summary = run_suite(
+        RunRequest(suite=str(suite_dir), micro_batch=2, out=out, batch_size=2), say=lambda s: None
+    )
     return summary
 
 

@@ -33,10 +33,11 @@ def _pngs(run: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def none_run(tmp_path_factory, suite_dir):
-    """The reference method alone, batch size 3."""
+    """The reference method alone, 3 image groups of 2 per pipeline call (the base run: 1)."""
     out = tmp_path_factory.mktemp("none") / "run"
     return run_suite(
-        RunRequest(suite=str(suite_dir), out=out, batch_size=3, methods=["none"]), say=QUIET
+        RunRequest(suite=str(suite_dir), micro_batch=2, out=out, batch_size=6, methods=["none"]),
+        say=QUIET,
     )
 
 
@@ -66,7 +67,7 @@ main(sys.argv[1:])
 
 def test_killed_run_resumes_to_identical_results(tmp_path, suite_dir, none_run):
     out = tmp_path / "killed"
-    args = ["run", str(suite_dir), "--out", str(out), "--methods", "none", "--batch-size", "1"]
+    args = ["run", str(suite_dir), "--out", str(out), "--methods", "none", "--micro-batch", "2"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-c", KILL_AFTER_FOURTH_PNG, *args], env=env, capture_output=True
@@ -75,7 +76,9 @@ def test_killed_run_resumes_to_identical_results(tmp_path, suite_dir, none_run):
     assert len(list(out.glob("images/*/*.png"))) == 4
     assert len(list(out.glob("images/*/*.json"))) == 3
     assert not (out / "results.json").exists()
-    request = RunRequest(suite=str(suite_dir), out=out, batch_size=2, methods=["none"])
+    request = RunRequest(
+        suite=str(suite_dir), micro_batch=2, out=out, batch_size=2, methods=["none"]
+    )
     summary = run_suite(request, say=QUIET)
     assert summary.counts["images"] == 8 - 3  # nothing complete was made again
     assert _results(out) == _results(none_run.out)
@@ -88,7 +91,7 @@ def test_corrupted_image_is_redone_not_scored(run_copy, suite_dir, base_run):
     victim.write_bytes(victim.read_bytes()[:40])  # truncated
     with pytest.raises(AuditError, match="missing or corrupted"):
         rescore(run_copy, say=QUIET)
-    summary = run_suite(RunRequest(suite=str(suite_dir), out=run_copy), say=QUIET)
+    summary = run_suite(RunRequest(suite=str(suite_dir), micro_batch=2, out=run_copy), say=QUIET)
     assert summary.counts["images"] == 1
     assert _pngs(run_copy) == _pngs(base_run.out)
     assert (run_copy / "results.json").read_bytes() == (base_run.out / "results.json").read_bytes()
@@ -113,9 +116,9 @@ def test_changed_suite_is_refused_and_nothing_is_touched(tmp_path, suite_dir, ru
     yaml.write_text(yaml.read_text().replace("steps: 2", "steps: 3"))
     before = {p: p.read_bytes() for p in run_copy.rglob("*") if p.is_file()}
     with pytest.raises(AuditError, match=r"cannot resume .*suite_hash"):
-        run_suite(RunRequest(suite=str(changed), out=run_copy), say=QUIET)
+        run_suite(RunRequest(suite=str(changed), micro_batch=2, out=run_copy), say=QUIET)
     with pytest.raises(AuditError, match=r"cannot resume .*limit"):
-        run_suite(RunRequest(suite=str(suite_dir), out=run_copy, limit=1), say=QUIET)
+        run_suite(RunRequest(suite=str(suite_dir), micro_batch=2, out=run_copy, limit=1), say=QUIET)
     assert {p: p.read_bytes() for p in run_copy.rglob("*") if p.is_file()} == before
 
 
@@ -137,9 +140,31 @@ def test_disk_error_names_the_unit_and_leaves_the_run_resumable(
 
     monkeypatch.setattr(generate_stage, "write_bytes", full_disk)
     out = tmp_path / "full"
-    request = RunRequest(suite=str(suite_dir), out=out, methods=["none"])
+    request = RunRequest(suite=str(suite_dir), micro_batch=2, out=out, methods=["none"])
     with pytest.raises(AuditError, match=r"cannot write images/[0-9a-f]{16}/[0-9a-f]{16}: .*space"):
         run_suite(request, say=QUIET)
     monkeypatch.setattr(generate_stage, "write_bytes", plain)
     assert run_suite(request, say=QUIET).counts["images"] == 6
     assert _results(out) == _results(none_run.out)
+
+
+def test_image_groups_make_calls_of_any_size_identical():
+    import hashlib
+
+    from audits.models.tiny import tiny_pipeline
+    from audits.run.generate_stage import generate_batch, render_png, set_scheduler
+
+    pipe = tiny_pipeline()
+    pipe.set_progress_bar_config(disable=True)
+    set_scheduler(pipe, "ddim")
+    sampling = {"negative_prompt": "", "steps": 2, "guidance_scale": 7.5, "height": 32, "width": 32}
+    prompts, seeds = ["a cat", "a dog", "a fox", "a red square", "tench"], [0, 1, 2, 3, 4]
+
+    def digests(images):
+        return [hashlib.sha256(render_png(i)).hexdigest() for i in images]
+
+    together = digests(generate_batch(pipe, prompts, seeds, sampling, [2, 2, 1]))
+    apart = []
+    for a, b in ((0, 2), (2, 4), (4, 5)):
+        apart += digests(generate_batch(pipe, prompts[a:b], seeds[a:b], sampling, [b - a]))
+    assert together == apart
