@@ -15,6 +15,8 @@ from audits.run.progress import progress_bar
 from audits.run.rundir import RunDir
 from audits.suites import Suite
 
+SCORE_CHUNK = 256  # a multiple of every scorer's encoding group (32)
+
 
 @dataclass(frozen=True)
 class ScoreJob:
@@ -96,18 +98,24 @@ def _score_one(run: RunDir, plan: RunPlan, job: ScoreJob, scorer, force: bool) -
     unit_id = score_identity(identity, keys)
     if not force and run.score_done(job.scorer, job.edit_id, job.probe, unit_id):
         return False
-    items = []
-    for case, _seed, image_id, ref_id in entries:
-        image, _ = load_image(run, job.edit_id, image_id)
-        reference = load_image(run, ref_edit, ref_id)[0] if ref_id else None
-        items.append(ImageItem(image_id, image, case.prompt, case.concept, reference))
-    try:
-        output = scorer.score(items) if items else None
-    except (RuntimeError, ValueError, OSError) as err:
-        raise AuditError(
-            f"score unit {job.scorer}/{job.edit_id}/{job.probe} failed: {err}"
-        ) from err
-    records = output.records if output else []
+    records: list[dict[str, Any]] = []
+    features = []
+    # images are read and scored in fixed chunks of the unit (a multiple of every scorer's
+    # encoding group), so memory stays bounded and values do not depend on --batch-size
+    for start in range(0, len(entries), SCORE_CHUNK):
+        items = []
+        for case, _seed, image_id, ref_id in entries[start : start + SCORE_CHUNK]:
+            image, _ = load_image(run, job.edit_id, image_id)
+            reference = load_image(run, ref_edit, ref_id)[0] if ref_id else None
+            items.append(ImageItem(image_id, image, case.prompt, case.concept, reference))
+        try:
+            output = scorer.score(items)
+        except (RuntimeError, ValueError, OSError) as err:
+            unit = f"{job.scorer}/{job.edit_id}/{job.probe}"
+            raise AuditError(f"score unit {unit} failed: {err}") from err
+        records += output.records
+        if output.features is not None:
+            features.append(output.features)
     images = [
         {
             "image_id": image_id,
@@ -127,11 +135,12 @@ def _score_one(run: RunDir, plan: RunPlan, job: ScoreJob, scorer, force: bool) -
         "probe": job.probe,
         "images": images,
     }
-    if output is not None and output.features is not None:
+    if features:
+        import torch
         from safetensors.torch import save
 
         path = run.features_file(job.scorer, job.edit_id, job.probe)
-        write_bytes(path, save({"features": output.features.contiguous()}))
+        write_bytes(path, save({"features": torch.cat(features).contiguous()}))
         doc["features_sha256"] = sha256_file(path)
     write_json(run.score_file(job.scorer, job.edit_id, job.probe), doc)
     return True

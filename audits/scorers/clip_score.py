@@ -32,9 +32,8 @@ class CLIPScore(Scorer):
         }
 
     def score(self, items: list[ImageItem]) -> ScoreOutput:
-        device = self.context.device
-        image = self.clip.image_features([i.image for i in items], device, 1)
-        text = self.clip.text_features([i.prompt for i in items], device)
+        image = self.clip.image_features([i.image for i in items])
+        text = self.clip.text_features([i.prompt for i in items])
         cos = (image * text).sum(-1)
         values = (self.scale * cos.clamp_min(0)).tolist()
         return ScoreOutput([{"value": round(v, 6)} for v in values])

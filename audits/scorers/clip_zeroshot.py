@@ -48,7 +48,7 @@ class CLIPZeroShot(Scorer):
         self.clip = load_clip(params, ctx.suite_root, ctx.device, self.spec.name)
         per_label = []
         for label in self.labels:
-            feats = self.clip.text_features([fill(t, label) for t in self.templates], ctx.device)
+            feats = self.clip.text_features([fill(t, label) for t in self.templates])
             mean = feats.mean(0)
             per_label.append(mean / mean.norm().clamp_min(1e-12))
         self.label_features = torch.stack(per_label)
@@ -69,7 +69,7 @@ class CLIPZeroShot(Scorer):
         return {c: c for c in self.context.concepts if c in self.labels}
 
     def score(self, items: list[ImageItem]) -> ScoreOutput:
-        feats = self.clip.image_features([i.image for i in items], self.context.device, 1)
+        feats = self.clip.image_features([i.image for i in items])
         sims = feats @ self.label_features.T
         probs = (100.0 * sims).softmax(dim=-1)
         records = []

@@ -17,6 +17,7 @@ import torch
 
 from audits.errors import AuditError
 from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.openclip_model import SCORE_GROUP
 
 
 class FIDScorer(Scorer):
@@ -58,6 +59,7 @@ class FIDScorer(Scorer):
             out.update(
                 features="inception-v3-pool3-2048 (torchmetrics NoTrainInceptionV3, FID weights)",
                 preprocessing="uint8 RGB, resized to 299x299 inside the network",
+                encode_group=SCORE_GROUP,
             )
         else:
             out.update(
@@ -71,12 +73,15 @@ class FIDScorer(Scorer):
     def score(self, items: list[ImageItem]) -> ScoreOutput:
         if self.inception is not None:
             rows = []
-            for item in items:
-                x = torch.from_numpy(np.asarray(item.image.convert("RGB"))).permute(2, 0, 1)
-                rows.append(self.inception(x.unsqueeze(0)).reshape(1, -1).double())
+            for start in range(0, len(items), SCORE_GROUP):
+                chunk = [
+                    np.asarray(i.image.convert("RGB")) for i in items[start : start + SCORE_GROUP]
+                ]
+                x = torch.from_numpy(np.stack(chunk)).permute(0, 3, 1, 2)
+                rows.append(self.inception(x).reshape(len(chunk), -1).double())
             feats = torch.cat(rows)
         else:
-            feats = self.clip.image_features([i.image for i in items], self.context.device, 1)
+            feats = self.clip.image_features([i.image for i in items])
         return ScoreOutput([{} for _ in items], features=feats.double())
 
 

@@ -59,9 +59,8 @@ class ImageDistance(Scorer):
 
     def score(self, items: list[ImageItem]) -> ScoreOutput:
         if self.clip is not None:
-            device = self.context.device
-            a = self.clip.image_features([i.image for i in items], device, 1)
-            b = self.clip.image_features([i.reference for i in items], device, 1)
+            a = self.clip.image_features([i.image for i in items])
+            b = self.clip.image_features([i.reference for i in items])
             values = (1 - (a * b).sum(-1)).tolist()
         else:
             values = [_pixel(i.image, i.reference, self.distance) for i in items]

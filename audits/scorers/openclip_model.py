@@ -16,6 +16,8 @@ import torch
 
 from audits.errors import AuditError
 
+SCORE_GROUP = 32  # images encoded together; part of every open_clip scorer's identity
+
 
 @dataclass
 class ClipModel:
@@ -25,21 +27,25 @@ class ClipModel:
     identity: dict[str, Any]
 
     @torch.no_grad()
-    def image_features(self, images: list, device: str, batch_size: int) -> torch.Tensor:
-        """L2-normalised image embeddings [N, D] in float32 (computed one image at a time so a
-        value never depends on its batch)."""
+    def image_features(self, images: list) -> torch.Tensor:
+        """L2-normalised image embeddings [N, D] in float32, computed in fixed groups of
+        SCORE_GROUP images of the score unit, so a value never depends on `--batch-size`."""
+        device = next(self.model.parameters()).device
         out = []
-        for image in images:
-            x = self.preprocess(image.convert("RGB")).unsqueeze(0).to(device)
+        for start in range(0, len(images), SCORE_GROUP):
+            chunk = images[start : start + SCORE_GROUP]
+            x = torch.stack([self.preprocess(i.convert("RGB")) for i in chunk]).to(device)
             out.append(self.model.encode_image(x).float().cpu())
         feats = torch.cat(out)
         return feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
 
     @torch.no_grad()
-    def text_features(self, texts: list[str], device: str) -> torch.Tensor:
+    def text_features(self, texts: list[str]) -> torch.Tensor:
+        """L2-normalised text embeddings [N, D], in the same fixed groups."""
+        device = next(self.model.parameters()).device
         out = []
-        for text in texts:
-            tokens = self.tokenizer([text]).to(device)
+        for start in range(0, len(texts), SCORE_GROUP):
+            tokens = self.tokenizer(texts[start : start + SCORE_GROUP]).to(device)
             out.append(self.model.encode_text(tokens).float().cpu())
         feats = torch.cat(out)
         return feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
@@ -121,5 +127,6 @@ def load_clip(params: dict[str, Any], root: Path, device: str, who: str) -> Clip
         "weights_sha256": state_sha256(model),
         "preprocessing": " ".join(repr(preprocess).split()),
         "open_clip_version": open_clip.__version__,
+        "encode_group": SCORE_GROUP,
     }
     return ClipModel(model, preprocess, tokenizer, identity)
