@@ -48,31 +48,37 @@ def test_images_do_not_depend_on_batch_size(none_run, base_run):
     assert mine and all(base[k] == v for k, v in mine.items())
 
 
-KILL_AFTER_FOURTH_PNG = """
+KILL = """
 import os, signal, sys
-import audits.run.generate_stage as stage
-written = []
-plain = stage.write_bytes
+import importlib
+module_name, name, suffix, count = sys.argv[1:5]
+module = importlib.import_module(module_name)
+plain = getattr(module, name)
+done = []
 def write_then_die(path, data):
     plain(path, data)
-    if path.suffix == ".png":
-        written.append(path)
-        if len(written) == 4:  # the PNG is on disk, its record is not: the worst moment
+    if path.name.endswith(suffix):
+        done.append(path)
+        if len(done) == int(count):
             os.kill(os.getpid(), signal.SIGKILL)
-stage.write_bytes = write_then_die
+setattr(module, name, write_then_die)
 from audits.cli import main
-main(sys.argv[1:])
+main(sys.argv[5:])
 """
+
+
+def _run_and_kill(out: Path, suite_dir: Path, where: tuple[str, str, str, str]) -> None:
+    """Run the CLI in a subprocess that SIGKILLs itself right after the n-th matching write."""
+    args = ["run", str(suite_dir), "--out", str(out), "--methods", "none", "--micro-batch", "2"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", KILL, *where, *args], env=env, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-500:]
 
 
 def test_killed_run_resumes_to_identical_results(tmp_path, suite_dir, none_run):
     out = tmp_path / "killed"
-    args = ["run", str(suite_dir), "--out", str(out), "--methods", "none", "--micro-batch", "2"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", KILL_AFTER_FOURTH_PNG, *args], env=env, capture_output=True
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-500:]
+    # killed right after the 4th PNG: on disk without its record, the worst moment
+    _run_and_kill(out, suite_dir, ("audits.run.generate_stage", "write_bytes", ".png", "4"))
     assert len(list(out.glob("images/*/*.png"))) == 4
     assert len(list(out.glob("images/*/*.json"))) == 3
     assert not (out / "results.json").exists()
@@ -80,10 +86,20 @@ def test_killed_run_resumes_to_identical_results(tmp_path, suite_dir, none_run):
         suite=str(suite_dir), micro_batch=2, out=out, batch_size=2, methods=["none"]
     )
     summary = run_suite(request, say=QUIET)
-    assert summary.counts["images"] == 8 - 3  # nothing complete was made again
+    assert summary.counts["images"] == 8 - 3  # nothing complete was written again
     assert _results(out) == _results(none_run.out)
     assert _pngs(out) == _pngs(none_run.out)
     assert not list(out.rglob("*.tmp"))
+
+
+def test_run_killed_while_scoring_resumes_to_identical_results(tmp_path, suite_dir, none_run):
+    out = tmp_path / "killed-scoring"
+    _run_and_kill(out, suite_dir, ("audits.run.score_stage", "write_json", ".json", "2"))
+    assert len(list(out.glob("scores/*/*/*.json"))) == 2
+    request = RunRequest(suite=str(suite_dir), micro_batch=2, out=out, methods=["none"])
+    summary = run_suite(request, say=QUIET)
+    assert summary.counts["images"] == 0 and summary.counts["scores"] == 7 - 2
+    assert _results(out) == _results(none_run.out)
 
 
 def test_corrupted_image_is_redone_not_scored(run_copy, suite_dir, base_run):
