@@ -1,8 +1,10 @@
 """The point of the toy world: a closed-form cross-attention edit (ScaPre) visibly removes one
 concept while neighbours that share its colour or its shape survive.
 
-ScaPre runs with the other 23 concepts as preserve prompts: with its defaults (no preserve set) the
-edit on this model barely moves the target and damages neighbours (see MODEL_CARD.md).
+ScaPre runs with the other 23 concepts as preserve prompts and erase_scale 3: with its defaults
+(no preserve set) the edit on this model barely moves the target and damages neighbours, and with
+erase_scale 1 "a red circle" keeps 17-25% (see MODEL_CARD.md). Measured with this config and these
+seeds: red circle 83% -> 8%, red square 92% -> 92%, blue circle 100% -> 100%.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def erased_pipe(toy_pipe):
     pipe.unet = copy.deepcopy(toy_pipe.unet)
     target = concept_by_prompt("red circle")
     keep = tuple(c.prompt for c in CONCEPTS if c != target)
-    config = scapre.ScaPreConfig(preserve_concepts=keep)
+    config = scapre.ScaPreConfig(preserve_concepts=keep, erase_scale=3.0)
     weights = scapre.erase_concepts(pipe, [target.prompt], config)
     scapre.apply_edit(pipe, weights)
     return pipe
@@ -42,3 +44,4 @@ def test_erasing_red_circle_removes_it_and_keeps_its_neighbours(
     assert after[target]["concept"] <= 0.25, after
     for name in neighbours:
         assert after[name]["concept"] >= before[name]["concept"] - 0.25, (name, before, after)
+        assert after[name]["concept"] >= 0.75, (name, after)
