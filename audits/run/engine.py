@@ -197,10 +197,11 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     plan = plan_run(suite, profile_name, methods, req.limit, model, dtype, req.micro_batch)
     # evaluators are loaded before any work, so a missing checkpoint stops the run at once
     built = build_scorers(suite, scorers, req.device, req.batch_size)
-    if not old:
+    if not old:  # the manifest first: a directory with one is resumable from then on
         out.mkdir(parents=True, exist_ok=True)
-        write_json(run.plan, plan.to_json())
         write_manifest(run, identity, provenance(suite, req))
+    if not run.plan.is_file():  # the plan follows from the identity, so it can be rewritten
+        write_json(run.plan, plan.to_json())
     counts = run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return RunSummary(out, counts, _read_results(run))

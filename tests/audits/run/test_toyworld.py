@@ -1,0 +1,39 @@
+"""The engine on the toy world's bundled suite (profile `ci`, one case per probe), once its
+trained weights are in the repository; skipped until then."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+SUITE = REPO / "suites" / "toyworld"
+WEIGHTS = REPO / "audits" / "toyworld" / "weights"
+
+
+def run_toyworld(suite: Path, out: Path) -> dict:
+    from audits.run import RunRequest, run_suite
+
+    request = RunRequest(suite=str(suite), out=out, profile="ci", limit=1, batch_size=8)
+    summary = run_suite(request, say=lambda s: None)
+    assert summary.counts["images"] == 2 * 8  # (none, scapre) x 2 probes x 1 case x 4 seeds
+    return json.loads((out / "results.json").read_text())
+
+
+@pytest.mark.skipif(
+    not (SUITE / "suite.yaml").is_file()
+    or not (WEIGHTS / "pipeline" / "model_index.json").is_file(),
+    reason="toy world suite or weights not in this checkout yet",
+)
+def test_toyworld_ci_profile(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)  # the suite names its weights by repository paths
+    results = run_toyworld(SUITE, tmp_path / "run")
+    rows = {(r["metric"], r["method"]): r for r in results["metrics"] if r["concept"] is None}
+    assert set(rows) == {
+        (m, k) for m in ("forget_acc", "neighbor_acc", "harmonic_acc") for k in ("none", "scapre")
+    }
+    assert rows["forget_acc", "none"]["n"] == 4
+    assert all(0.0 <= r["value"] <= 1.0 for r in rows.values() if r["value"] is not None)
+    assert results["evaluators"]["clip"]["architecture"].startswith("open_clip/local-dir:")
