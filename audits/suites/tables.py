@@ -30,7 +30,7 @@ class Table:
     @property
     def relpath(self) -> str:
         """The path as written in the suite, relative to the folder of the suite that names it."""
-        return self.path.relative_to(self.suite_dir).as_posix()
+        return self.path.resolve().relative_to(self.suite_dir.resolve()).as_posix()
 
     def records(self) -> list[dict[str, str]]:
         """Rows as dicts keyed by column name."""

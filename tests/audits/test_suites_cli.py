@@ -91,3 +91,12 @@ def test_list_marks_invalid_suites_in_extra_folders(capsys, tmp_path, monkeypatc
         line.startswith("good ") and "2 targets, 1 retained" in line for line in out.splitlines()
     )
     assert any(line.startswith("broken ") and "INVALID" in line for line in out.splitlines())
+
+
+def test_relative_and_absolute_paths_give_the_same_hash(capsys, tmp_path, monkeypatch):
+    folder = write_suite(tmp_path / "mini")
+    code, absolute, _ = run(capsys, "suite", "hash", str(folder))
+    monkeypatch.chdir(tmp_path)
+    code_rel, relative, err = run(capsys, "suite", "validate", "mini")
+    assert code == 0 and code_rel == 0, err
+    assert relative.strip().endswith(f"suite_hash={absolute.strip()}")
