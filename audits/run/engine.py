@@ -111,12 +111,22 @@ def default_out(suite: Suite, profile: str) -> Path:
     return Path("runs") / f"{suite.name}-{profile}"
 
 
+def resolved_revision(pipe) -> str | None:
+    """The hub commit a pipeline was loaded from (its cache snapshot folder), if any."""
+    import re
+
+    source = str(getattr(pipe.config, "_name_or_path", "") or "")
+    match = re.search(r"snapshots[/\\]([0-9a-f]{40})", source)
+    return match.group(1) if match else None
+
+
 def model_fingerprint(pipe, ref) -> dict[str, Any]:
     from audits.models.loading import module_sha256
 
     return {
         "id": ref.model,
         "revision": ref.revision,
+        "resolved_revision": resolved_revision(pipe),
         "weights_sha256": {
             "unet": module_sha256(pipe.unet),
             "text_encoder": module_sha256(pipe.text_encoder),
@@ -199,7 +209,10 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     built = build_scorers(suite, scorers, req.device, req.batch_size)
     if not old:  # the manifest first: a directory with one is resumable from then on
         out.mkdir(parents=True, exist_ok=True)
-        write_manifest(run, identity, provenance(suite, req))
+        methods_used = {
+            e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
+        }
+        write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used})
     if not run.plan.is_file():  # the plan follows from the identity, so it can be rewritten
         write_json(run.plan, plan.to_json())
     counts = run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say)
