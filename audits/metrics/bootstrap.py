@@ -51,8 +51,9 @@ def percentile_interval(
     level: float = LEVEL,
 ) -> tuple[float, float] | None:
     """(low, high) of `statistic(mean_1, mean_2, ...)` over clustered resamples of each sample
-    (given as (cluster ids, per-image values)); None when a sample is empty."""
-    if any(len(values) == 0 for _, values in samples):
+    (given as (cluster ids, per-image values)); None when a sample has fewer than two prompts,
+    where resampling prompts says nothing about the spread."""
+    if any(len(set(clusters)) < 2 for clusters, _ in samples):
         return None
     streams = np.random.SeedSequence(seed).spawn(len(samples))
     means = []

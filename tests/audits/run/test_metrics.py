@@ -152,6 +152,7 @@ def test_bootstrap_matches_a_literal_reference():
     assert mine == pytest.approx(_reference_interval(clusters, values, 7), abs=1e-12)
     assert percentile_interval([(clusters, values)], seed=7) == mine  # seeded
     assert percentile_interval([([], [])]) is None
+    assert percentile_interval([([0, 0, 0], [0.0, 1.0, 1.0])]) is None  # one prompt: no interval
 
 
 def test_bootstrap_resamples_prompts_not_images():
