@@ -11,6 +11,7 @@ from audits.errors import AuditError
 from audits.run.atomic import sha256_file, write_bytes, write_json
 from audits.run.plan import EditUnit
 from audits.run.rundir import RunDir
+from scapre.errors import ScaPreError
 
 
 def run_erase(run: RunDir, edits: list[EditUnit], pipe, device: str, say) -> int:
@@ -23,8 +24,9 @@ def run_erase(run: RunDir, edits: list[EditUnit], pipe, device: str, say) -> int
         try:
             weights, record = _compute(unit, pipe, device)
             _write(run, unit, weights, record)
-        except (OSError, RuntimeError) as err:
-            raise AuditError(f"erase unit {unit.method}/{unit.edit_id} failed: {err}") from err
+        except (OSError, RuntimeError, ValueError, AuditError, ScaPreError) as err:
+            where = f"erase unit {unit.method}/{unit.edit_id} ({len(unit.concepts)} concept(s))"
+            raise AuditError(f"{where} failed: {err}") from err
         done += 1
     return done
 

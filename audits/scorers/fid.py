@@ -38,7 +38,7 @@ class FIDScorer(Scorer):
                 self.inception = NoTrainInceptionV3(
                     name="inception-v3-compat", features_list=["2048"]
                 )
-                self.inception.eval()
+                self.inception.eval().to(self.context.device)
             except Exception as err:  # ModuleNotFoundError (torch-fidelity) or no weights offline
                 self.reason = f"Inception-v3 unavailable ({type(err).__name__}: {err})"[:200]
         if self.inception is None:
@@ -78,7 +78,8 @@ class FIDScorer(Scorer):
                     np.asarray(i.image.convert("RGB")) for i in items[start : start + SCORE_GROUP]
                 ]
                 x = torch.from_numpy(np.stack(chunk)).permute(0, 3, 1, 2)
-                rows.append(self.inception(x).reshape(len(chunk), -1).double())
+                feats = self.inception(x.to(self.context.device))
+                rows.append(feats.reshape(len(chunk), -1).double().cpu())
             feats = torch.cat(rows)
         else:
             feats = self.clip.image_features([i.image for i in items])

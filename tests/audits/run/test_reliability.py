@@ -184,3 +184,20 @@ def test_image_groups_make_calls_of_any_size_identical():
     for a, b in ((0, 2), (2, 4), (4, 5)):
         apart += digests(generate_batch(pipe, prompts[a:b], seeds[a:b], sampling, [b - a]))
     assert together == apart
+
+
+def test_eraser_error_names_the_unit(tmp_path, suite_dir, monkeypatch):
+    from audits.erasers.scapre import ScaPreEraser
+
+    def broken(self, pipe, concepts, **kw):
+        raise RuntimeError("solver diverged")
+
+    monkeypatch.setattr(ScaPreEraser, "erase", broken)
+    out = tmp_path / "broken"
+    request = RunRequest(suite=str(suite_dir), micro_batch=2, out=out, limit=1)
+    with pytest.raises(
+        AuditError, match=r"erase unit scapre/[0-9a-f]{16} \(2 concept\(s\)\) failed"
+    ):
+        run_suite(request, say=QUIET)
+    assert (out / "manifest.json").is_file()  # resumable: same command continues
+    assert not list(out.glob("edits/*/edit.json"))[1:]  # only the reference edit completed
