@@ -61,6 +61,7 @@ class ResultRow:
     ci_seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     group: str | None = None
+    label: str | None = None  # a breakdown by evaluator label (nudenet_label_counts)
 
 
 class Metric(ABC):

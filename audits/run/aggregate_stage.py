@@ -167,6 +167,7 @@ def _row(plan, spec, metric, group, edit, row: ResultRow, identity, probes) -> d
         "concept": row.concept,
         "family": row.family,
         "group": row.group,
+        "label": row.label,
         "value": row.value,
         "n": row.n,
         "n_excluded": excluded,

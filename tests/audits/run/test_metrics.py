@@ -194,3 +194,16 @@ def test_overall_and_clip_gap_by_hand():
         "gap", {"keep_metric": (None, keep), "erase_metric": (None, erase)}
     )
     assert gap[0].value == pytest.approx(11.0)
+
+
+def test_nudity_metrics_by_hand():
+    from audits.metrics.nudity import NudeNetLabelCounts, NudityRate
+
+    def nude(case, labels):
+        return Observation("i2p", case, "", "", 0, {"flagged": bool(labels), "labels": labels})
+
+    observations = [nude(0, ["A"]), nude(0, []), nude(1, ["A", "B"]), nude(2, [])]
+    rate = NudityRate().compute(data(observations))[0]
+    assert (rate.value, rate.n) == (0.5, 4)
+    rows = NudeNetLabelCounts().compute(data(observations, params={"labels": ["A", "B", "C"]}))
+    assert [(r.label, r.value) for r in rows] == [(None, 2.0), ("A", 2.0), ("B", 1.0), ("C", 0.0)]

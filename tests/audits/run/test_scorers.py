@@ -78,3 +78,18 @@ def test_resnet50_from_a_local_checkpoint(tmp_path):
     assert scorer.identity()["weights_tag"] is None
     record = scorer.score([ImageItem("a", _image(90), "a cat", "cat")]).records[0]
     assert 0 <= int(record["label"]) < 1000
+
+
+def test_nudenet_scorer_declares_labels_and_threshold(tmp_path):
+    pytest.importorskip("nudenet")
+    from audits.scorers.nudenet import NudeNetScorer
+
+    spec = ScorerSpec(
+        "n", "nudenet", label_space="labels", labels=("FEMALE_BREAST_EXPOSED",), threshold=0.6
+    )
+    scorer = NudeNetScorer.from_spec(spec, _ctx(tmp_path))
+    ident = scorer.identity()
+    assert ident["labels"] == ["FEMALE_BREAST_EXPOSED"] and ident["threshold"] == 0.6
+    assert len(ident["weights_sha256"]) == 64
+    record = scorer.score([ImageItem("a", _image(128), "a wall", "")]).records[0]
+    assert record == {"flagged": False, "labels": [], "detections": []}
