@@ -43,7 +43,8 @@ def rescore(
 ) -> dict[str, Any]:
     """Re-score a run's saved images with its suite's scorers and re-aggregate; never generate.
     Score files whose evaluator identity or images changed are recomputed; `force` redoes all."""
-    from audits.run.engine import RunRequest, build_scorers, score_and_aggregate, selected
+    from audits.run.engine import RunRequest, build_scorers, score_and_aggregate
+    from audits.run.selection import selected
     from audits.suites import load_suite, suite_hash
 
     run, manifest, plan = open_run(path)

@@ -1,0 +1,92 @@
+"""Provenance: the model fingerprint, the manifest's provenance block and the results header."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from audits.run.manifest import git_commit
+from audits.run.plan import REFERENCE
+from audits.run.rundir import RunDir
+from audits.suites import Suite
+
+if TYPE_CHECKING:
+    from audits.run.engine import RunRequest
+
+
+def resolved_revision(pipe) -> str | None:
+    """The hub commit a pipeline was loaded from (its cache snapshot folder), if any."""
+    import re
+
+    source = str(getattr(pipe.config, "_name_or_path", "") or "")
+    match = re.search(r"snapshots[/\\]([0-9a-f]{40})", source)
+    return match.group(1) if match else None
+
+
+def model_fingerprint(pipe, ref) -> dict[str, Any]:
+    from audits.models.loading import module_sha256
+
+    return {
+        "id": ref.model,
+        "revision": ref.revision,
+        "resolved_revision": resolved_revision(pipe),
+        "weights_sha256": {
+            "unet": module_sha256(pipe.unet),
+            "text_encoder": module_sha256(pipe.text_encoder),
+            "vae": module_sha256(pipe.vae),
+        },
+        "pipeline_class": type(pipe).__name__,
+    }
+
+
+def provenance(suite: Suite, req: RunRequest) -> dict[str, Any]:
+    from audits.erase_cmd import hardware, package_versions
+
+    return {
+        "suite_path": str(suite.root),
+        "suite_version": suite.version,
+        "packages": package_versions() | _more_versions(),
+        "git": git_commit(),
+        "hardware": hardware(req.device),
+        "batch_size": req.batch_size,
+    }
+
+
+def _more_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name in ("open_clip_torch", "torchmetrics", "pillow"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
+    from audits.run.atomic import read_json
+
+    manifest = read_json(run.manifest) or {}
+    ident = manifest.get("identity", {})
+    plan = read_json(run.plan) or {}
+    profile = suite.profile(ident.get("profile"))
+    return {
+        "suite": {
+            "name": suite.name,
+            "version": suite.version,
+            "hash": ident.get("suite_hash"),
+            "profile": profile.name,
+            "profile_kind": profile.kind,
+            "cites": profile.cites,
+        },
+        "identity_recipe": ident.get("identity_recipe"),
+        "model": ident.get("model"),
+        "methods": {
+            e["method"]: {"kind": e["kind"], "version": e["version"], "config": e["config"]}
+            for e in plan.get("edits", [])
+        },
+        "limit": ident.get("limit"),
+        "git": (manifest.get("provenance") or {}).get("git"),
+        "safety_checker": False,
+        "reference_method": REFERENCE,
+    }

@@ -1,0 +1,79 @@
+"""Which parts of a suite profile a run can compute, checked before any work starts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from audits.errors import AuditError
+from audits.registry import NotImplementedEntryError
+from audits.suites import Suite
+
+if TYPE_CHECKING:
+    from audits.run.engine import RunRequest
+
+
+def check_options(req: RunRequest) -> None:
+    if req.limit is not None and req.limit < 1:
+        raise AuditError(f"--limit must be at least 1 (got {req.limit})")
+    if req.micro_batch < 1:
+        raise AuditError(f"--micro-batch must be at least 1 (got {req.micro_batch})")
+    if req.batch_size < 1:
+        raise AuditError(f"--batch-size must be at least 1 (got {req.batch_size})")
+    if req.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise AuditError(f"--device {req.device} asked for, but CUDA is not available here")
+    elif req.device != "cpu":
+        raise AuditError(f"--device must be cpu, cuda or cuda:N (got {req.device!r})")
+
+
+def selected(
+    suite: Suite, profile_name: str, skip: bool
+) -> tuple[list[str], list[str], list[dict]]:
+    """(scorers, metrics, not computed) of a profile: every implementation is loaded now, so an
+    unimplemented one is refused before any work (or, with `skip`, listed with its reason)."""
+    from audits.registry import METRICS, SCORERS
+
+    profile = suite.profile(profile_name)
+    missing: dict[str, str] = {}
+    for name in profile.scorers:
+        try:
+            SCORERS.get(suite.scorers[name].kind)
+        except NotImplementedEntryError as err:
+            missing[f"scorer {name}"] = str(err)
+    metrics, skipped = [], []
+    for name in profile.metrics:
+        spec = suite.metrics[name]
+        try:
+            METRICS.get(spec.kind)
+        except NotImplementedEntryError as err:
+            skipped.append({"metric": name, "reason": str(err)})
+            continue
+        parts = getattr(METRICS.get(spec.kind), "parts", ())
+        if parts:
+            names = [spec.params.get(key) for key in parts]
+            absent = [n for n in names if n not in metrics]
+            if absent:
+                reason = f"needs metric(s) {', '.join(map(str, absent))}, not computed here"
+                skipped.append({"metric": name, "reason": reason})
+            else:
+                metrics.append(name)
+            continue
+        if f"scorer {spec.scorer}" in missing:
+            skipped.append({"metric": name, "reason": missing[f"scorer {spec.scorer}"]})
+            continue
+        metrics.append(name)
+    for name in profile.attacks:
+        skipped.append({"attack": name, "reason": "attacks are not run in this version"})
+    if skipped and not skip:
+        first = next(iter(skipped))
+        what = f"metric {first['metric']}" if "metric" in first else f"attack {first['attack']}"
+        raise AuditError(
+            f"{what} cannot be computed ({first['reason']}); {len(skipped)} item(s) in profile"
+            f" '{profile.name}' are unavailable: run with --skip-unavailable to leave them out"
+            " (they are listed in results.json)"
+        )
+    used = {suite.metrics[m].scorer for m in metrics if suite.metrics[m].scorer}
+    scorers = [s for s in profile.scorers if s in used]
+    return scorers, metrics, skipped
