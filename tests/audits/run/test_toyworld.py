@@ -37,3 +37,27 @@ def test_toyworld_ci_profile(tmp_path, monkeypatch):
     assert rows["forget_acc", "none"]["n"] == 4
     assert all(0.0 <= r["value"] <= 1.0 for r in rows.values() if r["value"] is not None)
     assert results["evaluators"]["clip"]["architecture"].startswith("open_clip/local-dir:")
+
+
+@pytest.mark.skipif(
+    not (WEIGHTS / "pipeline" / "model_index.json").is_file(), reason="toy world weights missing"
+)
+def test_toyworld_images_do_not_depend_on_batch_size(tmp_path, monkeypatch):
+    from audits.run import RunRequest, run_suite
+
+    monkeypatch.chdir(REPO)
+    pngs = []
+    for batch in (2, 8):
+        out = tmp_path / f"b{batch}"
+        request = RunRequest(
+            suite=str(SUITE),
+            out=out,
+            profile="ci",
+            limit=1,
+            methods=["none"],
+            batch_size=batch,
+            micro_batch=2,
+        )
+        run_suite(request, say=lambda s: None)
+        pngs.append({p.name: p.read_bytes() for p in out.glob("images/*/*.png")})
+    assert len(pngs[0]) == 8 and pngs[0] == pngs[1]
