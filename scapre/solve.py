@@ -88,17 +88,16 @@ class MatrixReport:
 def uce_values(
     W0: torch.Tensor, shared: SharedTerms, weights: torch.Tensor | None, technique: str
 ) -> torch.Tensor:
-    """sum_k diag(w_k) V*_k X_k, the UCE numerator term, without materialising per-token outer
-    products.
+    """sum_k diag(w_k) V*_k X_k, the UCE numerator term, without per-token outer products.
 
-    'replace': V*_k = W0 N_k^T. Each concept's row weights are split into their most common value
-    (applied through one d_in x d_in matrix) plus sparse deviations (rows that differ), which is
-    exact and cheap because Informax masks are nearly constant over rows.
+    'replace': V*_k = W0 N_k^T. Each concept's row weights are split into their most common
+    value, applied through one d_in x d_in matrix (guide tokens paired with the tail tokens they
+    align with), plus the rows that differ from it, handled token-wise in blocked GEMMs. Exact for
+    any weights; nearly free when the weights are constant over rows.
     """
-    feats = shared.feats
-    m = len(feats.X)
     if technique == "tensor":
-        return _tensor_values(W0, feats, weights)
+        return _tensor_values(W0, shared.feats, weights)
+    m = len(shared.feats.X)
     if weights is None:
         modal = torch.ones(m, dtype=W0.dtype, device=W0.device)
     else:
@@ -110,15 +109,19 @@ def uce_values(
     V = W0 @ (shared.guide_flat.T @ Y)
     if weights is None:
         return V
-    deviation = weights - modal.unsqueeze(1)
+    deviation = weights - modal.unsqueeze(1)  # (m, d_out)
+    deviating = (deviation != 0).any(dim=1)
+    if not bool(deviating.any()):
+        return V
     H = W0 @ shared.guide_flat.T  # every guide token's value through W0, once
-    L = feats.guide_embeddings.shape[1]
-    for k in torch.nonzero((deviation != 0).any(dim=1)).flatten().tolist():
-        rows = torch.nonzero(deviation[k]).flatten()
-        start = feats.guide_index[k] * L + feats.guide_start[k]
-        targets = H[rows, start : start + feats.X[k].shape[0]]  # rows of W0 N_k^T
-        V[rows] += (deviation[k, rows].unsqueeze(1) * targets) @ feats.X[k]
+    tokens = torch.nonzero(deviating[shared.tok_concept]).flatten()
+    for block in tokens.split(_TOKEN_BLOCK):
+        coef = deviation[shared.tok_concept[block]].T * H[:, shared.tok_guide_row[block]]
+        V += coef @ shared.X_all[block]
     return V
+
+
+_TOKEN_BLOCK = 4096  # tail tokens per GEMM block (bounds memory at d_out x 4096)
 
 
 def _tensor_values(W0, feats: TextFeatures, weights) -> torch.Tensor:
