@@ -106,14 +106,14 @@ def uce_values(
     Y = torch.zeros_like(shared.guide_flat).index_add_(
         0, shared.tok_guide_row, shared.X_all * token_weight
     )
-    V = W0 @ (shared.guide_flat.T @ Y)
+    H = W0 @ shared.guide_flat.T  # every guide token's value through W0, once
+    V = H @ Y
     if weights is None:
         return V
     deviation = weights - modal.unsqueeze(1)  # (m, d_out)
     deviating = (deviation != 0).any(dim=1)
     if not bool(deviating.any()):
         return V
-    H = W0 @ shared.guide_flat.T  # every guide token's value through W0, once
     tokens = torch.nonzero(deviating[shared.tok_concept]).flatten()
     for block in tokens.split(_TOKEN_BLOCK):
         coef = deviation[shared.tok_concept[block]].T * H[:, shared.tok_guide_row[block]]
