@@ -31,6 +31,12 @@ def run(
     skip_unavailable: bool = typer.Option(
         False, "--skip-unavailable", help="Leave out metrics/scorers not implemented here."
     ),
+    cache: Path = typer.Option(
+        None,
+        "--cache",
+        envvar="SCAPRE_AUDIT_CACHE",
+        help="Image cache shared by runs on this machine (e.g. the unedited model's images).",
+    ),
     micro_batch: int = typer.Option(
         8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
     ),
@@ -54,6 +60,7 @@ def run(
         limit=limit,
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
+        cache=cache,
     )
     summary = run_suite(request, say=_say)
     c = summary.counts

@@ -34,6 +34,7 @@ class RunRequest:
     limit: int | None = None
     skip_unavailable: bool = False
     micro_batch: int = 8
+    cache: Path | None = None
 
 
 @dataclass
@@ -113,7 +114,10 @@ def run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say) -
     from audits.run.generate_stage import run_generate
 
     counts = {"edits": run_erase(run, plan.edits, pipe, req.device, say)}
-    counts["images"] = run_generate(run, plan, pipe, req.batch_size, say)
+    from audits.run.image_cache import ImageCache
+
+    cache = ImageCache(req.cache) if req.cache else None
+    counts["images"] = run_generate(run, plan, pipe, req.batch_size, say, cache)
     del pipe
     counts.update(score_and_aggregate(run, plan, suite, req, built, metrics, not_computed, say))
     return counts

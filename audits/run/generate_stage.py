@@ -101,11 +101,27 @@ def generate_batch(
     return out.images
 
 
-def run_generate(run: RunDir, plan: RunPlan, pipe, batch_size: int, say) -> int:
+def fill_from_cache(run: RunDir, plan: RunPlan, cache) -> int:
+    """Copy every not-done image that the cache holds into the run; return how many."""
+    copied = 0
+    for edit in plan.edits:
+        for group in pending_groups(run, plan, edit.edit_id):
+            for image_id, _, _ in group:
+                if not run.image_done(edit.edit_id, image_id):
+                    copied += cache.fetch(run, edit.edit_id, image_id)
+    return copied
+
+
+def run_generate(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, cache=None) -> int:
     """Generate every image group that is not done; return how many images were written.
 
     A pipeline call takes max(1, batch_size // micro_batch) whole groups; images of a group
-    that were already done are recomputed with it (identical bytes) but not rewritten."""
+    that were already done are recomputed with it (identical bytes) but not rewritten. With a
+    cache (`image_cache.ImageCache`), cached images are copied first and new ones stored."""
+    if cache is not None:
+        copied = fill_from_cache(run, plan, cache)
+        if copied:
+            say(f"copied {copied} image(s) from the cache")
     todo = {e.edit_id: pending_groups(run, plan, e.edit_id) for e in plan.edits}
     total = sum(len(g) for groups in todo.values() for g in groups)
     if not total:
@@ -124,6 +140,8 @@ def run_generate(run: RunDir, plan: RunPlan, pipe, batch_size: int, say) -> int:
                     call = groups[start : start + per_call]
                     written += _generate_and_write(run, plan, pipe, edit.edit_id, call)
                     advance(sum(len(g) for g in call))
+                    if cache is not None:
+                        _store(run, cache, edit.edit_id, call, say)
     return written
 
 
@@ -161,6 +179,16 @@ def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, groups) 
             raise AuditError(f"cannot write images/{edit_id}/{image_id}: {err}") from err
         written += 1
     return written
+
+
+def _store(run: RunDir, cache, edit_id: str, groups, say) -> None:
+    for group in groups:
+        for image_id, _, _ in group:
+            try:
+                cache.keep(run, edit_id, image_id)
+            except OSError as err:
+                say(f"warning: cannot store images/{edit_id}/{image_id} in the cache: {err}")
+                return
 
 
 class edited:

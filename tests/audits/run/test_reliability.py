@@ -201,3 +201,18 @@ def test_eraser_error_names_the_unit(tmp_path, suite_dir, monkeypatch):
         run_suite(request, say=QUIET)
     assert (out / "manifest.json").is_file()  # resumable: same command continues
     assert not list(out.glob("edits/*/edit.json"))[1:]  # only the reference edit completed
+
+
+def test_image_cache_is_shared_between_runs(tmp_path, suite_dir, none_run):
+    cache = tmp_path / "cache"
+    first = RunRequest(
+        suite=str(suite_dir), micro_batch=2, out=tmp_path / "a", methods=["none"], cache=cache
+    )
+    assert run_suite(first, say=QUIET).counts["images"] == 8
+    assert len(list(cache.glob("images/*/*.png"))) == 8
+    second = RunRequest(
+        suite=str(suite_dir), micro_batch=2, out=tmp_path / "b", methods=["none"], cache=cache
+    )
+    assert run_suite(second, say=QUIET).counts["images"] == 0  # every image came from the cache
+    assert _pngs(tmp_path / "b") == _pngs(none_run.out)
+    assert _results(tmp_path / "b") == _results(none_run.out)
