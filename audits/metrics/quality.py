@@ -114,7 +114,7 @@ class FIDVsBase(Metric):
         if short:
             return [short]
         dim = int(data.features.shape[1])
-        fid = FrechetInceptionDistance(feature=_Stored(dim)).double()
+        fid = FrechetInceptionDistance(feature=_Stored(dim), sync_on_compute=False).double()
         fid.update(data.reference_features.double(), real=True)
         fid.update(data.features.double(), real=False)
         return [ResultRow(float(fid.compute()), int(data.features.shape[0]))]
@@ -146,7 +146,9 @@ class KID(Metric):
         size = min(int(data.params.get("subset_size", 1000)), n)
         subsets = int(data.params.get("subsets", 100))
         dim = int(data.features.shape[1])
-        kid = KernelInceptionDistance(feature=_Stored(dim), subsets=subsets, subset_size=size)
+        kid = KernelInceptionDistance(
+            feature=_Stored(dim), subsets=subsets, subset_size=size, sync_on_compute=False
+        )
         kid.update(data.reference_features.double(), real=True)
         kid.update(data.features.double(), real=False)
         with torch.random.fork_rng(devices=[]):

@@ -57,6 +57,12 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     from audits.run.manifest import write_manifest
 
     check_options(req)
+    from dataclasses import replace
+
+    from audits.run.ranks import Ranks
+
+    ranks = Ranks.from_env()
+    req = replace(req, device=ranks.device(req.device))
     suite = load_suite(req.suite)
     profile_name = suite.profile(req.profile).name
     methods = [
@@ -96,30 +102,38 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     plan = plan_run(suite, profile_name, methods, req.limit, model, dtype, req.micro_batch)
     # evaluators are loaded before any work, so a missing checkpoint stops the run at once
     built = build_scorers(suite, scorers, req.device, req.batch_size)
-    if not old:  # the manifest first: a directory with one is resumable from then on
+    if ranks.main and not old:  # the manifest first: from then on the directory is resumable
         out.mkdir(parents=True, exist_ok=True)
         methods_used = {
             e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
         }
         write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used})
-    if not run.plan.is_file():  # the plan follows from the identity, so it can be rewritten
+    if ranks.main and not run.plan.is_file():  # the plan follows from the identity
         write_json(run.plan, plan.to_json())
-    counts = run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say)
+    ranks.barrier()
+    counts = run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say, ranks)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return RunSummary(out, counts, _read_results(run))
 
 
-def run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say) -> dict[str, int]:
+def run_stages(
+    run, plan, suite, pipe, req, built, metrics, not_computed, say, ranks
+) -> dict[str, int]:
+    """Stages 1-4; with several ranks each takes every world-th unit, then waits for the rest."""
     from audits.run.erase_stage import run_erase
     from audits.run.generate_stage import run_generate
-
-    counts = {"edits": run_erase(run, plan.edits, pipe, req.device, say)}
     from audits.run.image_cache import ImageCache
 
+    mine = [e for i, e in enumerate(plan.edits) if ranks.mine(i)]
+    counts = {"edits": run_erase(run, mine, pipe, req.device, say)}
+    ranks.barrier()
     cache = ImageCache(req.cache) if req.cache else None
-    counts["images"] = run_generate(run, plan, pipe, req.batch_size, say, cache)
+    counts["images"] = run_generate(run, plan, pipe, req.batch_size, say, cache, ranks)
     del pipe
-    counts.update(score_and_aggregate(run, plan, suite, req, built, metrics, not_computed, say))
+    ranks.barrier()
+    counts.update(
+        score_and_aggregate(run, plan, suite, req, built, metrics, not_computed, say, ranks=ranks)
+    )
     return counts
 
 
@@ -133,16 +147,22 @@ def score_and_aggregate(
     not_computed: list[dict[str, str]],
     say: Say,
     force: bool = False,
+    ranks=None,
 ) -> dict[str, int]:
-    """Stages 3 and 4 with the evaluators already built (`build_scorers`)."""
+    """Stages 3 and 4 with the evaluators already built (`build_scorers`); rank 0 aggregates."""
     from audits.run.aggregate_stage import aggregate
+    from audits.run.ranks import Ranks
     from audits.run.score_stage import run_score, scorer_probes
 
+    ranks = ranks or Ranks()
     probes_by_scorer = scorer_probes(suite, metrics, list(built))
-    scored = run_score(run, plan, suite, built, probes_by_scorer, force, say)
-    header = results_header(run, suite)
-    results = aggregate(run, plan, suite, metrics, header, not_computed)
-    say(f"results: {len(results['metrics'])} value(s) -> {run.results}")
+    scored = run_score(run, plan, suite, built, probes_by_scorer, force, say, ranks)
+    ranks.barrier()
+    if ranks.main:
+        header = results_header(run, suite)
+        results = aggregate(run, plan, suite, metrics, header, not_computed)
+        say(f"results: {len(results['metrics'])} value(s) -> {run.results}")
+    ranks.barrier()
     return {"scores": scored}
 
 

@@ -112,17 +112,28 @@ def fill_from_cache(run: RunDir, plan: RunPlan, cache) -> int:
     return copied
 
 
-def run_generate(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, cache=None) -> int:
+def run_generate(
+    run: RunDir, plan: RunPlan, pipe, batch_size: int, say, cache=None, ranks=None
+) -> int:
     """Generate every image group that is not done; return how many images were written.
 
     A pipeline call takes max(1, batch_size // micro_batch) whole groups; images of a group
     that were already done are recomputed with it (identical bytes) but not rewritten. With a
-    cache (`image_cache.ImageCache`), cached images are copied first and new ones stored."""
+    cache (`image_cache.ImageCache`), cached images are copied first and new ones stored. With
+    several ranks, group number i (counted over the whole plan) belongs to rank i % world."""
     if cache is not None:
         copied = fill_from_cache(run, plan, cache)
         if copied:
             say(f"copied {copied} image(s) from the cache")
-    todo = {e.edit_id: pending_groups(run, plan, e.edit_id) for e in plan.edits}
+    todo = {}
+    index = 0
+    for e in plan.edits:
+        todo[e.edit_id] = []
+        for group in image_groups(plan, e.edit_id):
+            mine = ranks is None or ranks.mine(index)
+            index += 1
+            if mine and any(not run.image_done(e.edit_id, i) for i, _, _ in group):
+                todo[e.edit_id].append(group)
     total = sum(len(g) for groups in todo.values() for g in groups)
     if not total:
         return 0

@@ -60,6 +60,7 @@ def run_score(
     probes_by_scorer: dict[str, list[str]],
     force: bool,
     say,
+    ranks=None,
 ) -> int:
     """Score every (scorer, edit, probe) whose file is missing or stale; return how many."""
     jobs = [
@@ -68,6 +69,7 @@ def run_score(
         for edit in plan.edits
         for probe in probes_by_scorer[name]
     ]
+    jobs = [job for i, job in enumerate(jobs) if ranks is None or ranks.mine(i)]
     done = 0
     with progress_bar("score", len(jobs)) as advance:
         for job in jobs:

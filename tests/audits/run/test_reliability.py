@@ -216,3 +216,23 @@ def test_image_cache_is_shared_between_runs(tmp_path, suite_dir, none_run):
     assert run_suite(second, say=QUIET).counts["images"] == 0  # every image came from the cache
     assert _pngs(tmp_path / "b") == _pngs(none_run.out)
     assert _results(tmp_path / "b") == _results(none_run.out)
+
+
+def test_two_processes_share_the_work_and_give_identical_results(tmp_path, suite_dir, none_run):
+    out = tmp_path / "ranks"
+    args = ["run", str(suite_dir), "--out", str(out), "--methods", "none", "--micro-batch", "2"]
+    launcher = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([*launcher, "-m", "audits.cli", *args], env=env, capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()[-800:]
+    per_rank = [line for line in proc.stdout.decode().splitlines() if line.startswith(str(out))]
+    assert len(per_rank) == 2 and all("4 image(s)" in line for line in per_rank)
+    assert _pngs(out) == _pngs(none_run.out)
+    assert _results(out) == _results(none_run.out)
