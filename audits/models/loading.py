@@ -70,8 +70,8 @@ def load_pipeline(
 
 def tensor_sha256(tensor: torch.Tensor) -> str:
     """sha256 of a tensor's dtype, shape and raw bytes (what a safetensors file would hold)."""
-    t = tensor.detach().to("cpu").contiguous()
-    h = hashlib.sha256(f"{t.dtype}|{tuple(t.shape)}|".encode())
+    t = tensor.detach().to("cpu").contiguous().reshape(-1)  # 0-d tensors cannot view as bytes
+    h = hashlib.sha256(f"{t.dtype}|{tuple(tensor.shape)}|".encode())
     h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()
 

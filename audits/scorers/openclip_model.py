@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from audits.errors import AuditError
+from audits.models.loading import module_sha256
 
 SCORE_GROUP = 32  # images encoded together; part of every open_clip scorer's identity
 
@@ -49,19 +50,6 @@ class ClipModel:
             out.append(self.model.encode_text(tokens).float().cpu())
         feats = torch.cat(out)
         return feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-
-
-def state_sha256(module: torch.nn.Module) -> str:
-    """sha256 over sorted state-dict names, dtypes, shapes and bytes (0-d tensors included, which
-    `audits.models.loading.module_sha256` cannot view as bytes)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for name, tensor in sorted(module.state_dict().items()):
-        t = tensor.detach().to("cpu").contiguous().reshape(-1)
-        h.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()
 
 
 def local_path(value: str, root: Path, what: str) -> Path:
@@ -124,7 +112,7 @@ def load_clip(params: dict[str, Any], root: Path, device: str, who: str) -> Clip
         "architecture": f"open_clip/{arch}",
         "architecture_config": arch_config,
         "pretrained_tag": None if pretrained and _is_file_ref(pretrained) else pretrained,
-        "weights_sha256": state_sha256(model),
+        "weights_sha256": module_sha256(model),
         "preprocessing": " ".join(repr(preprocess).split()),
         "open_clip_version": open_clip.__version__,
         "encode_group": SCORE_GROUP,

@@ -15,8 +15,9 @@ from typing import Any
 import torch
 
 from audits.errors import AuditError
+from audits.models.loading import module_sha256
 from audits.scorers.base import ImageItem, ScoreOutput, Scorer
-from audits.scorers.openclip_model import local_path, state_sha256
+from audits.scorers.openclip_model import local_path
 
 
 class ResNet50ImageNet(Scorer):
@@ -62,7 +63,7 @@ class ResNet50ImageNet(Scorer):
             "version": self.version,
             "architecture": "torchvision/resnet50",
             "weights_tag": None if self.checkpoint else self.weights.name,
-            "weights_sha256": state_sha256(self.model),
+            "weights_sha256": module_sha256(self.model),
             "preprocessing": " ".join(repr(self.preprocess).split()),
             "label_space": "imagenet-1k",
             "label_column": self.spec.label_column,
