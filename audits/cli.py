@@ -30,13 +30,21 @@ def _root(
 
 
 def _register_commands() -> None:
-    from audits import erase_cmd
+    from audits import erase_cmd, run_cmd
+    from audits.suites_cli import suite_app
 
     app.command("erase")(erase_cmd.erase)
-    from audits.suites_cli import suite_app
+    app.command("erasers")(_list_erasers)
     app.add_typer(suite_app, name="suite")
-    from audits import run_cmd
     run_cmd.register(app)
+
+
+def _list_erasers() -> None:
+    """List the erasure methods: name, version, complete or PARTIAL, what each edits."""
+    from audits.erasers.catalog import eraser_catalog, format_catalog
+
+    for line in format_catalog(eraser_catalog()):
+        typer.echo(line)
 
 
 def main(argv: list[str] | None = None) -> None:

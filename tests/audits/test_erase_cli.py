@@ -183,3 +183,14 @@ def test_baselines_write_their_method_version_config_and_variant(
     assert record["variant"] == variant and record["preset"] == preset
     assert eraser.from_config(record["config"]).to_config() == record["config"]
     assert len(load_file(str(out / "delta.safetensors"))) == len(record["tensors"]) == count
+
+
+def test_erasers_lists_every_method_and_marks_partial_ones(capsys):
+    try:
+        main(["erasers"])
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    lines = capsys.readouterr().out.strip().splitlines()
+    names = {line.split()[0] for line in lines}
+    assert {"none", "scapre", "uce", "time", "rece", "speed", "mace-cfr", "checkpoint"} <= names
+    assert any(line.startswith("mace-cfr") and "PARTIAL" in line for line in lines)
