@@ -122,7 +122,7 @@ def informax(
         z = mi - mi.mean(dim=1, keepdim=True)
         mask = _paper_alpha(mi)
     else:
-        z = torch.stack([_zscore(mi[k], arithmetic) for k in range(m)])
+        z = _zscore(mi, arithmetic)
         mask = torch.sigmoid(z / temperature).pow(p)
     return InformaxResult(
         mi=mi.to(torch.float64),
@@ -133,10 +133,19 @@ def informax(
 
 
 def _zscore(mi: torch.Tensor, arithmetic: str) -> torch.Tensor:
-    """(mi - mean) / (unbiased std + eps) over rows, one concept at a time as the official code."""
-    if arithmetic == "exact" and bool((mi == mi[0]).all()):
-        return torch.zeros_like(mi)  # all rows tie: no row is more informative than another
-    return (mi - mi.mean()) / (mi.std() + EPS)
+    """(mi - mean) / (unbiased std + eps) over rows, per concept.
+
+    The mean and std are taken one concept at a time, as in the official code: a batched
+    reduction sums in another order, and with rows that differ by an ulp that order decides the
+    official mask.
+    """
+    mean = torch.stack([row.mean() for row in mi]).unsqueeze(1)
+    std = torch.stack([row.std() for row in mi]).unsqueeze(1)
+    z = (mi - mean) / (std + EPS)
+    if arithmetic == "exact":  # all rows tie: no row is more informative than another
+        ties = (mi == mi[:, :1]).all(dim=1, keepdim=True)
+        z = torch.where(ties, torch.zeros_like(z), z)
+    return z
 
 
 def _paper_alpha(mi: torch.Tensor) -> torch.Tensor:

@@ -239,3 +239,15 @@ def test_mask_report_shows_that_float32_rounding_follows_the_sign_rule():
         agreement[arithmetic] = report.sign_rule_agreement
     assert agreement["official"] > 0.95  # rounding, not information, decides the official mask
     assert agreement["exact"] < 0.7  # exact ties carry no sign information
+
+
+def test_zscore_has_the_bits_of_the_official_one_concept_at_a_time_call():
+    from scapre.stats import _zscore
+
+    gen = torch.Generator().manual_seed(6)
+    for m, d_out in [(1, 32), (7, 320), (64, 1280)]:
+        mi = torch.full((m, d_out), 0.6931472, dtype=torch.float32)
+        mi[torch.rand(m, d_out, generator=gen) < 0.5] = 0.69314724
+        mi[torch.rand(m, d_out, generator=gen) < 0.02] = 0.19274
+        rowwise = torch.stack([(r - r.mean()) / (r.std() + 1e-8) for r in mi])
+        assert torch.equal(_zscore(mi, "official"), rowwise)
