@@ -28,10 +28,17 @@ TARGETS = (
 )
 
 
-def measure(n: int, config_kwargs: dict, targets=TARGETS, preserve_others: bool = True) -> dict:
+def measure(
+    n: int,
+    config_kwargs: dict,
+    targets=TARGETS,
+    preserve_others: bool = True,
+    seed0: int = 1000,
+    pipeline: Path | None = None,
+) -> dict:
     import scapre
 
-    pipe = load_toyworld_pipeline()
+    pipe = load_toyworld_pipeline(pipeline)
     clf = load_classifier()
     erased = copy.copy(pipe)
     erased.unet = copy.deepcopy(pipe.unet)
@@ -43,8 +50,8 @@ def measure(n: int, config_kwargs: dict, targets=TARGETS, preserve_others: bool 
     prompts = [concept_by_prompt(t).prompt for t in targets]
     scapre.apply_edit(erased, scapre.erase_concepts(erased, prompts, cfg))
     concepts = list(CONCEPTS)
-    before = concept_rates(pipe, clf, concepts, n)
-    after = concept_rates(erased, clf, concepts, n)
+    before = concept_rates(pipe, clf, concepts, n, seed0=seed0)
+    after = concept_rates(erased, clf, concepts, n, seed0=seed0)
     neighbours = {nb for t in target_set for nb in t.neighbours()} - target_set
     others = set(concepts) - target_set - neighbours
 
@@ -62,8 +69,10 @@ def measure(n: int, config_kwargs: dict, targets=TARGETS, preserve_others: bool 
     drops = [rows[c.name]["before"] - rows[c.name]["after"] for c in neighbours]
     return {
         "config": {k: v for k, v in config_kwargs.items() if k != "preserve_concepts"},
+        "targets": [concept_by_prompt(t).name for t in targets],
         "preserve_others": preserve_others,
         "n_per_concept": n,
+        "seed0": seed0,
         "targets_before": mean(target_set, before),
         "targets_after": mean(target_set, after),
         "targets_max_after": max(after[c.name]["concept"] for c in target_set),
@@ -82,10 +91,21 @@ def main() -> None:
     p.add_argument("--config", default="{}", help="ScaPreConfig fields as JSON")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-preserve", action="store_true", help="do not preserve the non-targets")
+    p.add_argument("--targets", default=",".join(TARGETS), help="comma-separated concept names")
+    p.add_argument("--seed0", type=int, default=1000)
+    p.add_argument("--pipeline", type=Path, default=None, help="default: the committed weights")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    result = measure(a.n, json.loads(a.config), preserve_others=not a.no_preserve)
+    targets = tuple(t.strip() for t in a.targets.split(","))
+    result = measure(
+        a.n,
+        json.loads(a.config),
+        targets,
+        preserve_others=not a.no_preserve,
+        seed0=a.seed0,
+        pipeline=a.pipeline,
+    )
     print(json.dumps({k: v for k, v in result.items() if k != "per_concept"}, indent=2))
     if a.out:
         a.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -46,6 +46,23 @@ TRAIN_TEMPLATES: tuple[str, ...] = (
     "a {shape} that is {colour}",
     "{colour} {shape}",
 )
+# Attribute-only captions (UNet training): a colour with a random shape, a shape in a random
+# colour, so that no attribute word alone implies a particular concept. Without them the UNet
+# learned "a yellow" -> yellow square, which a closed-form tail edit (ScaPre, UCE) cannot remove.
+COLOUR_ONLY_TEMPLATES: tuple[str, ...] = (
+    "a {colour}",
+    "a {colour} shape",
+    "a photo of a {colour} shape",
+    "a picture of a {colour} shape",
+    "{colour}",
+)
+SHAPE_ONLY_TEMPLATES: tuple[str, ...] = (
+    "a {shape}",
+    "a photo of a {shape}",
+    "a picture of a {shape}",
+    "a coloured {shape}",
+    "{shape}",
+)
 # Generic captions without a concept: the "general prompts" of the world.
 GENERIC_CAPTIONS: tuple[str, ...] = ("a shape", "a coloured shape", "a picture of a shape")
 
@@ -103,3 +120,15 @@ def all_captions(concept: Concept) -> list[str]:
         for cs, ss in ((False, False), (True, False), (False, True)):
             out.append(concept.caption(t, cs, ss))
     return out
+
+
+def colour_captions(colour: str) -> list[str]:
+    """Colour-only captions (plain and synonym); their images show that colour, any shape."""
+    words = (colour, COLOUR_SYNONYMS[colour])
+    return [t.format(colour=w) for t in COLOUR_ONLY_TEMPLATES for w in words]
+
+
+def shape_captions(shape: str) -> list[str]:
+    """Shape-only captions (plain and synonym); their images show that shape, any colour."""
+    words = (shape, SHAPE_SYNONYMS[shape])
+    return [t.format(shape=w) for t in SHAPE_ONLY_TEMPLATES for w in words]

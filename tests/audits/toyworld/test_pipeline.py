@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from audits.models.clip_tokenizer import build_clip_tokenizer
-from audits.toyworld.evaluate import concept_rates, generate, summarize
+from audits.toyworld.evaluate import (
+    attribute_prompt_rates,
+    attribute_summary,
+    concept_rates,
+    generate,
+    summarize,
+)
 from audits.toyworld.paths import PIPELINE_DIR, WEIGHTS_DIR
 from audits.toyworld.world import CONCEPTS
 
@@ -78,3 +84,14 @@ def test_text_encoder_tails_carry_the_concept(toy_pipe):
     cos = tails @ tails.T
     off_diagonal = cos[~torch.eye(len(prompts), dtype=torch.bool)]
     assert off_diagonal.mean() < 0.85, off_diagonal.mean()
+
+
+def test_attribute_only_prompts_keep_their_attribute(toy_pipe, toy_classifier):
+    """ "a yellow" draws something yellow and "a circle" a circle (measured 99.4% on 16 seeds).
+    Which other attribute they draw is the committed model's known bias (MODEL_CARD.md:
+    colour-only prompts give squares, 97%), reported by the summary but not asserted."""
+    rates = attribute_prompt_rates(toy_pipe, toy_classifier, n=2)
+    assert len(rates) == 10 and rates["a yellow"]["other_attribute"]
+    summary = attribute_summary(rates)
+    assert summary["attribute_kept"] >= 0.8, summary
+    assert 0 < summary["colour_only_top_shape_share"] <= 1, summary

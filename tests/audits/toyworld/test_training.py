@@ -15,8 +15,9 @@ def _digest(folder) -> str:
 
 
 @pytest.mark.slow
-def test_vae_and_text_encoder_training_are_deterministic(tmp_path):
+def test_vae_text_encoder_and_unet_training_are_deterministic(tmp_path):
     from audits.toyworld.train_text import train_text_encoder
+    from audits.toyworld.train_unet import train_unet
     from audits.toyworld.train_vae import train_vae
 
     digests = []
@@ -24,5 +25,6 @@ def test_vae_and_text_encoder_training_are_deterministic(tmp_path):
         out = tmp_path / run
         train_vae(seed=3, out=out, steps=3, threads=1)
         train_text_encoder(seed=3, out=out, steps=3, threads=1)
+        train_unet(seed=3, work=out, steps=3, threads=1, per_concept=2)
         digests.append(_digest(out))
     assert digests[0] == digests[1]

@@ -11,7 +11,9 @@ from audits.toyworld.world import (
     CONCEPTS,
     SHAPES,
     all_captions,
+    colour_captions,
     concept_by_prompt,
+    shape_captions,
 )
 
 
@@ -58,3 +60,25 @@ def test_captions_name_the_concept_or_its_synonyms():
     caps = all_captions(concept_by_prompt("a blue cross"))
     assert "a blue cross" in caps and "a photo of a blue cross" in caps
     assert any("azure" in c for c in caps) and any("plus sign" in c for c in caps)
+
+
+def test_attribute_only_captions_name_one_attribute():
+    """`train_unet --attribute-p` also shows "a yellow" (a yellow shape of any kind) and "a circle"
+    (a circle of any colour), so that no attribute alone implies a particular concept."""
+    for colour in COLOURS:
+        caps = colour_captions(colour)
+        assert f"a {colour}" in caps and not {w for c in caps for w in c.split()} & set(SHAPES)
+    for shape in SHAPES:
+        caps = shape_captions(shape)
+        assert f"a {shape}" in caps and not {w for c in caps for w in c.split()} & set(COLOURS)
+
+
+def test_unet_caption_mix_draws_each_attribute_caption_for_every_concept_of_it():
+    from audits.toyworld.train_unet import attribute_table, caption_table
+
+    captions, _, _, _ = caption_table()
+    attr, colour_idx, shape_idx = attribute_table(len(captions))
+    captions += attr
+    for k, concept in enumerate(CONCEPTS):
+        assert {captions[i] for i in colour_idx[k]} == set(colour_captions(concept.colour))
+        assert {captions[i] for i in shape_idx[k]} == set(shape_captions(concept.shape))
