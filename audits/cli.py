@@ -34,7 +34,9 @@ def _register_commands() -> None:
     from audits.suites_cli import suite_app
 
     app.command("erase")(erase_cmd.erase)
-    app.command("erasers")(_list_erasers)
+    list_app = typer.Typer(no_args_is_help=True, help="List what this version provides.")
+    list_app.command("erasers")(_list_erasers)
+    app.add_typer(list_app, name="list")
     app.add_typer(suite_app, name="suite")
     run_cmd.register(app)
 
