@@ -43,7 +43,7 @@ class SharedTerms:
     def build(cls, feats: TextFeatures) -> SharedTerms:
         C = feats.C
         U, s, _ = torch.linalg.svd(C, full_matrices=False)
-        X_all = torch.cat(feats.X)
+        X_all = feats.X_all if feats.X_all is not None else torch.cat(feats.X)
         lengths = torch.tensor([x.shape[0] for x in feats.X], device=C.device)
         tok_concept = torch.repeat_interleave(torch.arange(len(feats.X), device=C.device), lengths)
         L = feats.guide_embeddings.shape[1]

@@ -29,6 +29,7 @@ class TextFeatures:
     preserve: torch.Tensor | None  # (n_p, L, d_in) all tokens of each preserve prompt
     concepts: list[str]
     guides: list[str]
+    X_all: torch.Tensor | None = None  # the tails stacked, when X are views of one tensor
 
     @property
     def N(self) -> list[torch.Tensor]:
@@ -102,24 +103,29 @@ def encode_text_features(
     guide = " " if guide == "" else guide
     prompts = [*concepts, guide, "", *preserve]
     tokens = _tokenize(tokenizer, prompts)
-    emb = _encode(text_encoder, tokens.input_ids, batch_size).to(device=device, dtype=dtype)
+    emb = _encode(text_encoder, tokens.input_ids, batch_size)  # the encoder's dtype
     last = (tokens.attention_mask.sum(dim=1) - 2).tolist()  # last content token per prompt
     m, length = len(concepts), emb.shape[1]
     f_n = last[m]
-    X, starts = [], []
+    tails = []
     for k in range(m):
-        f_o = last[k]
-        far = max(f_o, f_n)
-        X.append(emb[k, f_o : length - (far - f_o)])
-        starts.append(f_n)
+        far = max(last[k], f_n)
+        tails.append(emb[k, last[k] : length - (far - last[k])])
+    X_all = torch.cat(tails).to(device=device, dtype=dtype)  # only the tails in full precision
+    X = list(X_all.split([t.shape[0] for t in tails]))
+
+    def convert(t: torch.Tensor) -> torch.Tensor:
+        return t.to(device=device, dtype=dtype)
+
     return TextFeatures(
-        C=torch.stack([emb[k, last[k]] for k in range(m)], dim=1),
+        C=convert(emb[torch.arange(m), torch.tensor(last[:m])].T),
         X=X,
-        guide_embeddings=emb[m : m + 1],
+        guide_embeddings=convert(emb[m : m + 1]),
         guide_index=[0] * m,
-        guide_start=starts,
-        e0=emb[m + 1, 1],
-        preserve=emb[m + 2 :] if preserve else None,
+        guide_start=[f_n] * m,
+        e0=convert(emb[m + 1, 1]),
+        preserve=convert(emb[m + 2 :]) if preserve else None,
         concepts=list(concepts),
         guides=[guide],
+        X_all=X_all,
     )
