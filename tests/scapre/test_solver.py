@@ -251,3 +251,34 @@ def test_zscore_has_the_bits_of_the_official_one_concept_at_a_time_call():
         mi[torch.rand(m, d_out, generator=gen) < 0.02] = 0.19274
         rowwise = torch.stack([(r - r.mean()) / (r.std() + 1e-8) for r in mi])
         assert torch.equal(_zscore(mi, "official"), rowwise)
+
+
+def test_sd2_style_unet_and_tokenizer_are_edited():
+    """SD 2.x differs in shape, not in kind: linear projections in the transformer blocks,
+    per-block head dims, a wider text encoder and '!' as the padding token."""
+    from types import SimpleNamespace
+
+    from diffusers import UNet2DConditionModel
+
+    from audits.models.clip_tokenizer import build_clip_tokenizer
+    from audits.models.tiny import tiny_text_encoder
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        sample_size=8,
+        layers_per_block=1,
+        block_out_channels=(32, 64),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=64,
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        norm_num_groups=32,
+    )
+    tokenizer = build_clip_tokenizer()
+    tokenizer.pad_token = "!"
+    pipe = SimpleNamespace(unet=unet, tokenizer=tokenizer, text_encoder=tiny_text_encoder(width=64))
+    feats = scapre.encode_text_features(tokenizer, pipe.text_encoder, ["tench"])
+    assert feats.X[0].shape[0] == 77 - 2  # "tench" is one token: the tail starts at index 1
+    weights = scapre.erase_concepts(pipe, ["tench", "golf ball"], scapre.preset("large-scale"))
+    assert len(weights) == 8 and all(w.shape[1] == 64 for w in weights.values())
