@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -106,7 +107,12 @@ def erase(
 
     check_pipeline(pipe)
     started = time.time()
-    edit = eraser.erase(pipe, concept_list, progress=_progress())
+    progress = _MatrixProgress() if sys.stderr.isatty() else None
+    try:
+        edit = eraser.erase(pipe, concept_list, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     record = _edit_record(pipe, ref, concept_list, eraser, preset, edit, device)
     record["model"]["unet_sha256"] = module_sha256(pipe.unet)
     record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
@@ -131,24 +137,25 @@ def build_eraser(method: str, preset: str | None, overrides: list[str]):
     return eraser_cls(config).with_overrides(overrides)
 
 
-def _progress():
-    import sys
+class _MatrixProgress:
+    """A progress bar over edited matrices, shown only on a terminal and started lazily."""
 
-    if not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
+    def __init__(self) -> None:
+        self.bar = None
+        self.task = None
 
-    matrices = {"state": None}
+    def __call__(self, name: str) -> None:
+        if self.bar is None:
+            from rich.progress import Progress
 
-    def step(name: str) -> None:  # a lazily started progress bar over edited matrices
-        if matrices["state"] is None:
-            bar = Progress(transient=True)
-            bar.start()
-            matrices["state"] = (bar, bar.add_task("editing", total=None))
-        bar, task = matrices["state"]
-        bar.update(task, advance=1, description=name.split(".transformer")[0])
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("editing", total=None)
+        self.bar.update(self.task, advance=1, description=name.split(".transformer")[0])
 
-    return step
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
