@@ -2,7 +2,7 @@
 
 The official "scale" code factorises one d_in x d_in system per output row. Every row system is
 `(G + alpha_i Pi) w_i = b_i` with the same G and the same Pi, so all rows are solved exactly from
-one Cholesky factor of G and one small SVD:
+one Cholesky factor of G and one symmetric eigendecomposition (of an m x m or d_in x d_in Gram):
 
     G = L L^T,  L^-1 Pi L^-T = Q diag(lam) Q^T
     w_i = L^-T (I - Q diag(alpha_i lam / (1 + alpha_i lam)) Q^T) L^-1 b_i
