@@ -239,6 +239,16 @@ class ConceptSet:
         return {**self.table.to_config(), "label_columns": list(self.label_columns)}
 
 
+def _compact(**fields: Any) -> dict[str, Any]:
+    """A config dict without its empty optional fields (tuples as lists): what `to_config` writes
+    and the suite hash reads, so an omitted field and its default hash the same."""
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in fields.items()
+        if value is not None and not (isinstance(value, (str, tuple, list, dict)) and not value)
+    }
+
+
 # -- erase sets -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EraseSetSpec(_NamedFromConfig):
@@ -507,20 +517,16 @@ class ScorerSpec(_NamedFromConfig):
         return spec
 
     def to_config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "label_space": self.label_space}
-        if self.label_column:
-            out["label_column"] = self.label_column
-        if self.labels:
-            out["labels"] = list(self.labels)
-        if self.threshold is not None:
-            out["threshold"] = self.threshold
-        if self.probes:
-            out["probes"] = list(self.probes)
-        if self.params:
-            out["params"] = self.params
-        if self.description:
-            out["description"] = self.description
-        return out
+        return _compact(
+            kind=self.kind,
+            label_space=self.label_space,
+            label_column=self.label_column,
+            labels=self.labels,
+            threshold=self.threshold,
+            probes=self.probes,
+            params=self.params,
+            description=self.description,
+        )
 
 
 @dataclass(frozen=True)
@@ -548,16 +554,13 @@ class MetricSpec(_NamedFromConfig):
         )
 
     def to_config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind}
-        if self.scorer:
-            out["scorer"] = self.scorer
-        if self.probes:
-            out["probes"] = list(self.probes)
-        if self.params:
-            out["params"] = self.params
-        if self.description:
-            out["description"] = self.description
-        return out
+        return _compact(
+            kind=self.kind,
+            scorer=self.scorer,
+            probes=self.probes,
+            params=self.params,
+            description=self.description,
+        )
 
 
 @dataclass(frozen=True)
@@ -582,14 +585,12 @@ class MethodSpec(_NamedFromConfig):
         )
 
     def to_config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind}
-        if self.config:
-            out["config"] = self.config
-        if self.erase_sets:
-            out["erase_sets"] = list(self.erase_sets)
-        if self.description:
-            out["description"] = self.description
-        return out
+        return _compact(
+            kind=self.kind,
+            config=self.config,
+            erase_sets=self.erase_sets,
+            description=self.description,
+        )
 
 
 @dataclass(frozen=True)
@@ -614,14 +615,9 @@ class AttackSpec(_NamedFromConfig):
         )
 
     def to_config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind}
-        if self.probes:
-            out["probes"] = list(self.probes)
-        if self.params:
-            out["params"] = self.params
-        if self.description:
-            out["description"] = self.description
-        return out
+        return _compact(
+            kind=self.kind, probes=self.probes, params=self.params, description=self.description
+        )
 
 
 # -- profiles -------------------------------------------------------------------------------
