@@ -34,14 +34,12 @@ from typing import ClassVar, Literal
 
 import torch
 
-from audits.erasers.base import Eraser, EraserEdit, Progress
 from audits.erasers.closed_form import ridge_solve
 from audits.erasers.config import EraserConfig, check_positive
 from audits.erasers.errors import EraserError
 from audits.erasers.mace_templates import TEMPLATES
-from audits.erasers.matrices import DTYPES, Stopwatch, finish, kv_matrices
-from audits.erasers.prompts import check_concepts, encode_prompts
-from audits.erasers.reports import matrix_report
+from audits.erasers.matrixwise import MatrixwiseEraser
+from audits.erasers.prompts import encode_prompts
 
 
 @dataclass(frozen=True)
@@ -189,7 +187,7 @@ def mace_fuse(
     return ridge_solve(mat1, mat2)
 
 
-class MACECFREraser(Eraser):
+class MACECFREraser(MatrixwiseEraser):
     """PARTIAL MACE: closed-form refinement, then fusion with zero LoRA deltas."""
 
     name = "mace-cfr"
@@ -218,32 +216,21 @@ class MACECFREraser(Eraser):
         for name in presets
     }
 
-    def erase(
-        self,
-        pipe,
-        concepts: Sequence[str],
-        *,
-        device: torch.device | str | None = None,
-        progress: Progress | None = None,
-    ) -> EraserEdit:
+    def kinds(self) -> tuple[str, ...]:
+        return ("to_v", "to_k")
+
+    def text_terms(self, pipe, concepts, dtype, device):
+        inputs = cfr_inputs(pipe, concepts, self.config, dtype, device)
+        return inputs, inputs.Q + self.config.preserve_weight * inputs.D
+
+    def solve(self, W0: torch.Tensor, terms) -> tuple[torch.Tensor, dict]:
         cfg: MACECFRConfig = self.config
-        concepts = check_concepts(concepts)
-        dtype = DTYPES[cfg.dtype]
-        mats, out_dtypes, dev = kv_matrices(pipe, ("to_v", "to_k"), dtype, device)
-        watch = Stopwatch(dev)
-        inputs = cfr_inputs(pipe, concepts, cfg, dtype, dev)
-        watch.lap("text_s")
-        keep = inputs.Q + cfg.preserve_weight * inputs.D
-        weights, reports = {}, []
-        for name, W0 in mats:
-            W = cfr_weight(W0, inputs, cfg)
-            if cfg.fusion:
-                W = mace_fuse(W, W0, inputs.E, keep, lamb=cfg.lamb, scale=cfg.fuse_preserve_scale)
-            weights[name] = W
-            reports.append(matrix_report(name, W0, W))
-            if progress is not None:
-                progress(name)
-        watch.lap("solve_s")
-        stages = "cfr+fusion(zero-lora)" if cfg.fusion else "cfr"
-        variant = f"mace-cfr/{stages}/{cfg.cfr_preserve_scaling}-scaling (partial MACE)"
-        return EraserEdit(finish(weights, out_dtypes), watch.done(), variant, reports)
+        inputs, keep = terms
+        W = cfr_weight(W0, inputs, cfg)
+        if cfg.fusion:
+            W = mace_fuse(W, W0, inputs.E, keep, lamb=cfg.lamb, scale=cfg.fuse_preserve_scale)
+        return W, {}
+
+    def variant(self) -> str:
+        stages = "cfr+fusion(zero-lora)" if self.config.fusion else "cfr"
+        return f"mace-cfr/{stages}/{self.config.cfr_preserve_scaling}-scaling (partial MACE)"

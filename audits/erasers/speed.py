@@ -35,13 +35,11 @@ from typing import ClassVar, Literal
 
 import torch
 
-from audits.erasers.base import Eraser, EraserEdit, Progress
 from audits.erasers.config import EraserConfig, check_positive
 from audits.erasers.errors import EraserError
 from audits.erasers.kmeans import kmeans
-from audits.erasers.matrices import DTYPES, Stopwatch, finish, kv_matrices
-from audits.erasers.prompts import check_concepts, encode_prompts
-from audits.erasers.reports import matrix_report
+from audits.erasers.matrixwise import MatrixwiseEraser
+from audits.erasers.prompts import encode_prompts
 
 _KINDS = {"V": ("to_v",), "K": ("to_k",), "KV": ("to_v", "to_k")}
 
@@ -175,7 +173,7 @@ def speed_delta(
     return torch.linalg.solve(A.T, left.T).T
 
 
-class SPEEDEraser(Eraser):
+class SPEEDEraser(MatrixwiseEraser):
     """SPEED's null-space-constrained edit (to_v by default)."""
 
     name = "speed"
@@ -198,32 +196,21 @@ class SPEEDEraser(Eraser):
         "nudity": "SPEED README nudity erasure",
     }
 
-    def erase(
-        self,
-        pipe,
-        concepts: Sequence[str],
-        *,
-        device: torch.device | str | None = None,
-        progress: Progress | None = None,
-    ) -> EraserEdit:
+    def kinds(self) -> tuple[str, ...]:
+        return _KINDS[self.config.params]
+
+    def text_terms(self, pipe, concepts, dtype, device):
+        inputs = speed_inputs(pipe, concepts, self.config, dtype, device)
+        # one seeded generator for the whole edit, consumed matrix by matrix in order
+        return inputs, torch.Generator(device="cpu").manual_seed(self.config.seed)
+
+    def solve(self, W: torch.Tensor, terms) -> tuple[torch.Tensor, dict]:
         cfg: SPEEDConfig = self.config
-        concepts = check_concepts(concepts)
-        dtype = DTYPES[cfg.dtype]
-        mats, out_dtypes, dev = kv_matrices(pipe, _KINDS[cfg.params], dtype, device)
-        watch = Stopwatch(dev)
-        inputs = speed_inputs(pipe, concepts, cfg, dtype, dev)
-        watch.lap("text_s")
-        gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
-        weights, reports = {}, []
-        for name, W in mats:
-            R = retained_set(W, inputs, cfg, gen)
-            P = null_space_projector(R, cfg.threshold) if R.shape[0] else torch.eye(W.shape[1])
-            weights[name] = W + speed_delta(W, inputs, P.to(W), cfg)
-            report = matrix_report(name, W, weights[name])
-            report.update(retained=int(R.shape[0]), null_rank=int(round(P.trace().item())))
-            reports.append(report)
-            if progress is not None:
-                progress(name)
-        watch.lap("solve_s")
-        variant = f"speed/{cfg.params}/{cfg.target_tokens}-token"
-        return EraserEdit(finish(weights, out_dtypes), watch.done(), variant, reports)
+        inputs, gen = terms
+        R = retained_set(W, inputs, cfg, gen)
+        P = null_space_projector(R, cfg.threshold) if R.shape[0] else torch.eye(W.shape[1])
+        new = W + speed_delta(W, inputs, P.to(W), cfg)
+        return new, {"retained": int(R.shape[0]), "null_rank": int(round(P.trace().item()))}
+
+    def variant(self) -> str:
+        return f"speed/{self.config.params}/{self.config.target_tokens}-token"

@@ -25,13 +25,11 @@ from typing import ClassVar, Literal
 
 import torch
 
-from audits.erasers.base import Eraser, EraserEdit, Progress
 from audits.erasers.closed_form import TokenTerms, uce_weight
 from audits.erasers.config import EraserConfig, check_positive
 from audits.erasers.errors import EraserError
-from audits.erasers.matrices import DTYPES, Stopwatch, finish, kv_matrices
-from audits.erasers.prompts import check_concepts, encode_prompts
-from audits.erasers.reports import matrix_report
+from audits.erasers.matrixwise import MatrixwiseEraser
+from audits.erasers.prompts import encode_prompts
 
 AUGMENTATIONS = ("A photo of ", "An image of ", "A picture of ")
 
@@ -114,7 +112,7 @@ def time_terms(pipe, concepts, config: TIMEConfig, dtype, device) -> TokenTerms:
     return TokenTerms.build(X, N)
 
 
-class TIMEEraser(Eraser):
+class TIMEEraser(MatrixwiseEraser):
     """TIME's closed form on every cross-attention K/V matrix."""
 
     name = "time"
@@ -123,29 +121,14 @@ class TIMEEraser(Eraser):
     edits = "attn2 to_k + to_v (all cross-attention blocks)"
     summary = "TIME closed form (lamb 0.1, all tokens, augmentations); UCE's special case"
 
-    def erase(
-        self,
-        pipe,
-        concepts: Sequence[str],
-        *,
-        device: torch.device | str | None = None,
-        progress: Progress | None = None,
-    ) -> EraserEdit:
-        cfg: TIMEConfig = self.config
-        concepts = check_concepts(concepts)
-        kinds = ("to_v", "to_k") if cfg.with_to_k else ("to_v",)
-        dtype = DTYPES[cfg.dtype]
-        mats, out_dtypes, dev = kv_matrices(pipe, kinds, dtype, device)
-        watch = Stopwatch(dev)
-        terms = time_terms(pipe, concepts, cfg, dtype, dev)
-        watch.lap("text_s")
-        weights, reports = {}, []
-        for name, W in mats:
-            weights[name] = uce_weight(W, terms, lamb=cfg.lamb, erase_scale=1.0, preserve_scale=0)
-            reports.append(matrix_report(name, W, weights[name]))
-            if progress is not None:
-                progress(name)
-        watch.lap("solve_s")
-        return EraserEdit(
-            finish(weights, out_dtypes), watch.done(), f"time/{cfg.alignment}", reports
-        )
+    def kinds(self) -> tuple[str, ...]:
+        return ("to_v", "to_k") if self.config.with_to_k else ("to_v",)
+
+    def text_terms(self, pipe, concepts, dtype, device) -> TokenTerms:
+        return time_terms(pipe, concepts, self.config, dtype, device)
+
+    def solve(self, W: torch.Tensor, terms: TokenTerms) -> tuple[torch.Tensor, dict]:
+        return uce_weight(W, terms, lamb=self.config.lamb, erase_scale=1.0, preserve_scale=0), {}
+
+    def variant(self) -> str:
+        return f"time/{self.config.alignment}"

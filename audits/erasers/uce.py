@@ -20,13 +20,11 @@ from typing import ClassVar, Literal
 
 import torch
 
-from audits.erasers.base import Eraser, EraserEdit, Progress
 from audits.erasers.closed_form import TokenTerms, uce_weight
 from audits.erasers.config import EraserConfig, check_positive
 from audits.erasers.errors import EraserError
-from audits.erasers.matrices import DTYPES, Stopwatch, finish, kv_matrices
-from audits.erasers.prompts import check_concepts, encode_prompts, pad_stack, tail_pair
-from audits.erasers.reports import matrix_report
+from audits.erasers.matrixwise import MatrixwiseEraser
+from audits.erasers.prompts import encode_prompts, pad_stack, tail_pair
 
 # UCE-2023's `--add_prompts` templates, by `--concept_type`.
 EXPANSIONS: dict[str, tuple[str, ...]] = {
@@ -127,7 +125,7 @@ def uce_terms(
     return TokenTerms.build(X, N, P)
 
 
-class UCEEraser(Eraser):
+class UCEEraser(MatrixwiseEraser):
     """UCE on every cross-attention K/V matrix, closed form, from the original weights."""
 
     name = "uce"
@@ -147,34 +145,23 @@ class UCEEraser(Eraser):
         "art": "README artist erasure: guide 'art'",
     }
 
-    def erase(
-        self,
-        pipe,
-        concepts: Sequence[str],
-        *,
-        device: torch.device | str | None = None,
-        progress: Progress | None = None,
-    ) -> EraserEdit:
+    def kinds(self) -> tuple[str, ...]:
+        return ("to_v", "to_k") if self.config.with_to_k else ("to_v",)
+
+    def text_terms(self, pipe, concepts, dtype, device) -> TokenTerms:
+        return uce_terms(pipe, concepts, self.config, dtype, device)
+
+    def solve(self, W: torch.Tensor, terms: TokenTerms) -> tuple[torch.Tensor, dict]:
         cfg: UCEConfig = self.config
-        concepts = check_concepts(concepts)
-        kinds = ("to_v", "to_k") if cfg.with_to_k else ("to_v",)
-        dtype = DTYPES[cfg.dtype]
-        mats, out_dtypes, dev = kv_matrices(pipe, kinds, dtype, device)
-        watch = Stopwatch(dev)
-        terms = uce_terms(pipe, concepts, cfg, dtype, dev)
-        watch.lap("text_s")
-        weights, reports = {}, []
-        for name, W in mats:
-            weights[name] = uce_weight(
-                W,
-                terms,
-                lamb=cfg.lamb,
-                erase_scale=cfg.erase_scale,
-                preserve_scale=cfg.effective_preserve_scale(),
-                technique=cfg.technique,
-            )
-            reports.append(matrix_report(name, W, weights[name]))
-            if progress is not None:
-                progress(name)
-        watch.lap("solve_s")
-        return EraserEdit(finish(weights, out_dtypes), watch.done(), cfg.label_variant(), reports)
+        new = uce_weight(
+            W,
+            terms,
+            lamb=cfg.lamb,
+            erase_scale=cfg.erase_scale,
+            preserve_scale=cfg.effective_preserve_scale(),
+            technique=cfg.technique,
+        )
+        return new, {}
+
+    def variant(self) -> str:
+        return self.config.label_variant()
