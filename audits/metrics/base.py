@@ -148,3 +148,18 @@ class DerivedMetric(Metric):
     @abstractmethod
     def compute_derived(self, name: str, parts: dict[str, tuple[Metric, MetricInput]]):
         """Rows from the parts: param key -> (part metric, its input for this group)."""
+
+
+class TableMetric(DerivedMetric):
+    """A derived metric whose value for one method depends on every method in its table (all
+    methods run on the same erase set, the unedited model included), like ScaPre's UQ."""
+
+    def compute_derived(self, name, parts):
+        raise TypeError(f"{self.kind} is computed over a whole table (compute_table)")
+
+    @abstractmethod
+    def compute_table(
+        self, name: str, table: dict[str, dict[str, tuple[Metric, MetricInput]]]
+    ) -> dict[str, list[ResultRow]]:
+        """Rows per method from the parts of every method: method -> param key -> (part metric,
+        its input for that method's group)."""

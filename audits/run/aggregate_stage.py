@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from audits.errors import AuditError
-from audits.metrics.base import CI_METHOD, MetricInput, Observation, ResultRow
+from audits.metrics.base import CI_METHOD, MetricInput, Observation, ResultRow, TableMetric
 from audits.run.atomic import read_json, write_json
 from audits.run.plan import Group, RunPlan
 from audits.run.rundir import RunDir
@@ -103,6 +103,41 @@ def metric_rows(
     return metric.compute_derived(name, parts), identities, metric, tuple(probes)
 
 
+def table_rows(run: RunDir, plan: RunPlan, suite: Suite, name: str):
+    """(group, rows, identities, metric, probes) of a table metric (one whose value for a method
+    depends on all methods of the erase set): the parts of every group of an erase set at once."""
+    from audits.registry import METRICS
+
+    spec = suite.metrics[name]
+    metric = METRICS.get(spec.kind)()
+    out = []
+    for erase_set in dict.fromkeys(g.erase_set for g in plan.groups):
+        groups = [g for g in plan.groups if g.erase_set == erase_set]
+        table, identities, probes = {}, {}, []
+        for group in groups:
+            table[group.method] = {}
+            for key in metric.parts:
+                part_name = spec.params[key]
+                data, ident, part_metric = metric_input(run, plan, suite, part_name, group)
+                table[group.method][key] = (part_metric, data)
+                identities[key] = {"metric": part_name, "evaluator": ident}
+                probes += [p for p in data.probes if p not in probes]
+        rows = metric.compute_table(name, table)
+        out += [(g, rows[g.method], identities, metric, tuple(probes)) for g in groups]
+    return out
+
+
+def all_rows(run: RunDir, plan: RunPlan, suite: Suite, name: str):
+    """(group, rows, evaluator identity, metric, probes) of one metric for every results group,
+    in plan order."""
+    from audits.registry import METRICS
+
+    if issubclass(METRICS.get(suite.metrics[name].kind), TableMetric):
+        order = {id(g): i for i, g in enumerate(plan.groups)}
+        return sorted(table_rows(run, plan, suite, name), key=lambda t: order[id(t[0])])
+    return [(g, *metric_rows(run, plan, suite, name, g)) for g in plan.groups]
+
+
 def aggregate(
     run: RunDir,
     plan: RunPlan,
@@ -117,8 +152,7 @@ def aggregate(
     evaluators: dict[str, Any] = {}
     for name in metrics:
         spec = suite.metrics[name]
-        for group in plan.groups:
-            computed, identity, metric, probes = metric_rows(run, plan, suite, name, group)
+        for group, computed, identity, metric, probes in all_rows(run, plan, suite, name):
             if spec.scorer:
                 evaluators[spec.scorer] = identity
             for row in computed:

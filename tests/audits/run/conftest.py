@@ -47,6 +47,7 @@ metrics:
   image_drift: {{kind: image_drift, scorer: drift, probes: [general]}}
   overall: {{kind: overall_acc,
             params: {{forget_metric: forget_acc, preserve_metric: neighbor_acc}}}}
+  uq: {{kind: uq, params: {{forget_metric: forget_acc, quality_metric: clip_score}}}}
 methods:
   none: {{kind: none}}
   scapre: {{kind: scapre}}

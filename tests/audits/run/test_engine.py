@@ -20,6 +20,7 @@ def test_complete_run_writes_every_stage(base_run):
         "fid_vs_base",
         "image_drift",
         "overall",
+        "uq",
     }
     for row in results["metrics"]:
         for key in ("metric", "method", "probe", "concept", "value", "n", "ci_low", "ci_high"):
@@ -42,5 +43,8 @@ def test_every_value_describes_itself(base_run):
             assert row["ci_low"] <= row["value"] <= row["ci_high"]
     overall = next(r for r in results["metrics"] if r["metric"] == "overall")
     assert overall["probes"] == ["target", "neighbor"] and overall["scorer"] is None
+    uq = [r for r in results["metrics"] if r["metric"] == "uq"]
+    assert [r["method"] for r in uq] == ["none", "scapre"]
+    assert all(r["extra"]["table_methods"] == ["none", "scapre"] for r in uq)
     fid = next(r for r in results["metrics"] if r["metric"] == "fid_vs_base")
     assert "open_clip" in fid["evaluator"]["features"] and fid["ci"] is None

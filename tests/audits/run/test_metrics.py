@@ -207,3 +207,68 @@ def test_nudity_metrics_by_hand():
     assert (rate.value, rate.n) == (0.5, 4)
     rows = NudeNetLabelCounts().compute(data(observations, params={"labels": ["A", "B", "C"]}))
     assert [(r.label, r.value) for r in rows] == [(None, 2.0), ("A", 2.0), ("B", 1.0), ("C", 0.0)]
+
+
+def test_uq_reproduces_the_papers_table_1():
+    """ScaPre Table 1 (research notes 4.2): A and CLIP_coco of SD 1.5, FMN, SPM, ESD, MACE, UCE,
+    RECE, SP, ScaPre; every printed UQ but SPM's (49.89, a typo: the formula gives 52.89)."""
+    from audits.metrics.scapre_paper import uq_scores
+
+    a = np.array([89.9, 71.9, 47.4, 38.7, 78.5, 8.5, 4.9, 9.6, 0.8])
+    c = np.array([31.43, 30.62, 30.81, 30.14, 31.02, 29.45, 29.27, 29.25, 30.43])
+    printed = [37.35, 47.84, 35.07, 37.23, 32.60, 31.78, 64.09]
+    got = np.round(uq_scores(a, c), 2)
+    assert list(got[[1, 3, 4, 5, 6, 7, 8]]) == printed
+    assert got[2] == pytest.approx(52.89)
+    assert np.isnan(uq_scores(np.array([5.0, 5.0]), np.array([30.0, 31.0]))).all()
+
+
+def _uq_table(forget_by_method, clip_by_method):
+    from audits.metrics.quality import MeanCLIPScore
+
+    table = {}
+    for method in forget_by_method:
+        f = data(forget_by_method[method])
+        f.method = method
+        q = data(clip_by_method[method])
+        q.method = method
+        table[method] = {"forget_metric": (ForgetAcc(), f), "quality_metric": (MeanCLIPScore(), q)}
+    return table
+
+
+def test_uq_over_a_table_by_hand():
+    from audits.metrics.scapre_paper import UQ, uq_scores
+
+    forget = {
+        "none": [obs("t", i, "cat", "cat") for i in range(4)],
+        "scapre": [obs("t", i, "cat", "cat" if i == 0 else "dog") for i in range(4)],
+        "uce": [obs("t", i, "cat", "dog") for i in range(4)],
+    }
+    clip = {
+        "none": [obs("g", i, "", value=30.0 + i) for i in range(3)],
+        "scapre": [obs("g", i, "", value=29.0 + i) for i in range(3)],
+        "uce": [obs("g", i, "", value=25.0 + i) for i in range(3)],
+    }
+    rows = UQ().compute_table("uq", _uq_table(forget, clip))
+    expect = uq_scores(np.array([1.0, 0.25, 0.0]), np.array([31.0, 30.0, 26.0]))
+    for j, method in enumerate(["none", "scapre", "uce"]):
+        (row,) = rows[method]
+        assert row.value == pytest.approx(expect[j])
+        assert row.ci[0] <= row.value <= row.ci[1]
+        assert row.extra["table_methods"] == ["none", "scapre", "uce"]
+    again = UQ().compute_table("uq", _uq_table(forget, clip))
+    assert again["scapre"][0].ci == rows["scapre"][0].ci
+
+
+def test_uq_refuses_other_normalisations_and_needs_two_methods():
+    from audits.errors import AuditError
+    from audits.metrics.scapre_paper import UQ
+
+    forget = {"none": [obs("t", 0, "cat", "cat"), obs("t", 1, "cat", "dog")]}
+    clip = {"none": [obs("g", 0, "", value=30.0), obs("g", 1, "", value=31.0)]}
+    (row,) = UQ().compute_table("uq", _uq_table(forget, clip))["none"]
+    assert row.value is None and "two methods" in row.extra["not_computed"]
+    table = _uq_table(forget | {"x": forget["none"]}, clip | {"x": clip["none"]})
+    table["none"]["forget_metric"][1].params = {"std": "sample"}
+    with pytest.raises(AuditError, match="population"):
+        UQ().compute_table("uq", table)
