@@ -1,0 +1,76 @@
+"""`toyworld_classifier`: the toy world's own supervised classifier (colour head x shape head).
+
+Unlike a zero-shot CLIP, it was trained on the world's rendered ground truth, and its shape head
+has a "none" class, so an image with no shape is labelled "no shape" instead of being forced onto
+some concept. Labels are concept names ("red circle"), compared exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from audits.errors import AuditError
+from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+
+NO_SHAPE = "no shape"
+
+
+class ToyWorldClassifier(Scorer):
+    kind = "toyworld_classifier"
+    version = "toyworld_classifier/1"
+    output = "label"
+
+    def build(self) -> None:
+        from audits.models.loading import module_sha256
+        from audits.toyworld.classifier import load_classifier
+        from audits.toyworld.paths import WEIGHTS_DIR
+
+        folder = self.spec.params.get("weights")
+        path = WEIGHTS_DIR / "classifier" if folder is None else self._resolve(str(folder))
+        if not (path / "classifier.safetensors").is_file():
+            raise AuditError(
+                f"scorer '{self.spec.name}': no classifier.safetensors in {path}"
+            )
+        self.model = load_classifier(path)
+        self.weights_sha256 = module_sha256(self.model)
+
+    def _resolve(self, folder: str) -> Path:
+        for base in (self.context.suite_root, Path.cwd()):
+            if (base / folder).is_dir():
+                return base / folder
+        return Path(folder)
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            "architecture": "ToyClassifier (3 conv blocks, colour head 6, shape head 4 + none)",
+            "weights_sha256": self.weights_sha256,
+            "preprocessing": "RGB uint8 -> [-1, 1], native 32x32",
+            "labels": [*self.labels(), NO_SHAPE],
+            "decision": "argmax of each head; shape 'none' -> 'no shape'",
+            "threshold": None,
+        }
+
+    @staticmethod
+    def labels() -> list[str]:
+        from audits.toyworld.world import CONCEPTS
+
+        return [c.name for c in CONCEPTS]
+
+    def concept_labels(self) -> dict[str, str]:
+        known = set(self.labels())
+        return {c: c for c in self.context.concepts if c in known}
+
+    @torch.no_grad()
+    def score(self, items: list[ImageItem]) -> ScoreOutput:
+        from audits.toyworld.classifier import predict
+
+        records = []
+        for item in items:  # one at a time: a label never depends on its batch
+            (concept,) = predict(self.model, [item.image])
+            records.append({"label": NO_SHAPE if concept is None else concept.name})
+        return ScoreOutput(records)
