@@ -1,0 +1,85 @@
+"""Contact sheets: for one concept, the unedited image beside each method's, same prompt and seed.
+
+Only the first few prompts and seeds of each probe are shown (the page must stay small on
+large runs); the page says how many there are in all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reports.images import ImageStore
+from reports.load import Run
+
+MAX_CASES = 3  # prompts per probe and concept
+MAX_SEEDS = 2  # seeds per prompt
+
+
+@dataclass
+class SheetColumn:
+    label: str
+    edit_id: str
+    reference: bool
+
+
+@dataclass
+class Sheet:
+    """One probe's images for one concept: rows (prompt, seed) x columns (edits)."""
+
+    probe: str
+    purpose: str
+    columns: list[SheetColumn]
+    rows: list[tuple[str, int, list[str | None]]] = field(default_factory=list)
+    n_cases: int = 0
+    n_images: int = 0
+
+
+def concept_probes(run: Run) -> dict[str, list[dict[str, Any]]]:
+    """concept -> the probes (name, purpose, cases) that have prompts naming it."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, probe in run.plan["probes"].items():
+        by_concept: dict[str, list[dict[str, Any]]] = {}
+        for case in probe.get("cases", []):
+            if case.get("concept"):
+                by_concept.setdefault(str(case["concept"]), []).append(case)
+        for concept, cases in by_concept.items():
+            out.setdefault(concept, []).append(
+                {"probe": name, "purpose": probe.get("purpose", name), "cases": cases}
+            )
+    return out
+
+
+def _columns(run: Run, concept: str, purpose: str) -> list[SheetColumn]:
+    columns: list[SheetColumn] = []
+    seen: set[str] = set()
+    groups = sorted(run.plan["groups"], key=lambda g: g["method"] != run.reference)
+    for g in groups:
+        reference = g["method"] == run.reference
+        # a target concept is only shown for the edits that erased it
+        if not reference and purpose == "target" and concept not in g.get("concepts", []):
+            continue
+        if g["edit_id"] in seen:
+            continue
+        seen.add(g["edit_id"])
+        label = "unedited" if reference else f"{g['method']} @ {g['erase_set']}"
+        columns.append(SheetColumn(label, g["edit_id"], reference))
+    return columns
+
+
+def build_sheets(run: Run, concept: str, probes: list[dict[str, Any]], store: ImageStore):
+    """The contact sheets of one concept, images copied into the report through `store`."""
+    sheets = []
+    for probe in probes:
+        columns = _columns(run, concept, probe["purpose"])
+        sheet = Sheet(probe["probe"], probe["purpose"], columns, n_cases=len(probe["cases"]))
+        sheet.n_images = sum(len(c.get("seeds", [])) for c in probe["cases"])
+        for case in probe["cases"][:MAX_CASES]:
+            for seed in list(case.get("seeds", []))[:MAX_SEEDS]:
+                cells = []
+                for col in columns:
+                    image_id = run.image_id(col.edit_id, case["prompt"], seed)
+                    cells.append(store.add(col.edit_id, image_id) if image_id else None)
+                sheet.rows.append((str(case["prompt"]), int(seed), cells))
+        sheets.append(sheet)
+    return sheets
