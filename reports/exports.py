@@ -264,10 +264,15 @@ def to_latex(table: PaperTable) -> str:
     return "\n".join(lines) + "\n"
 
 
+def csv_text(text: str) -> str:
+    """A label a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def to_csv(table: PaperTable) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["method"] + [c.header for c in table.columns])
+    writer.writerow(["method"] + [csv_text(c.header) for c in table.columns])
     for label, values in table.rows:
-        writer.writerow([label] + ["" if v is None else f"{v:.6g}" for v in values])
+        writer.writerow([csv_text(label)] + ["" if v is None else f"{v:.6g}" for v in values])
     return buf.getvalue()
