@@ -96,10 +96,17 @@ def _write(path: Path, text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def render_run(run: Run, dest: Path, up: str = "", warnings: Sequence[str] = ()) -> dict[str, int]:
+def render_run(
+    run: Run,
+    dest: Path,
+    up: str = "",
+    warnings: Sequence[str] = (),
+    previous: Path | None = None,
+) -> dict[str, int]:
     """Write one run's report into `dest`; returns page name -> size in bytes.
 
-    `up` is the relative link to a parent comparison page (empty for a single-run report)."""
+    `up` is the relative link to a parent comparison page (empty for a single-run report);
+    `previous` is this run's earlier report folder, whose thumbnails are reused."""
     sizes: dict[str, int] = {}
     shutil.copyfile(TEMPLATES / "style.css", dest / "style.css")
     suite = run.suite
@@ -121,7 +128,7 @@ def render_run(run: Run, dest: Path, up: str = "", warnings: Sequence[str] = ())
     names = list(dict.fromkeys(str(n) for n in names))
     href = {name: f"concept-{i:04d}.html" for i, name in enumerate(names, start=1)}
 
-    store = ImageStore(run, dest)
+    store = ImageStore(run, dest, previous)
     for name in names:
         sheets = build_sheets(run, name, probes_of.get(name, []), store)
         page = render(
@@ -132,6 +139,7 @@ def render_run(run: Run, dest: Path, up: str = "", warnings: Sequence[str] = ())
             **common,
         )
         sizes[href[name]] = _write(dest / href[name], page)
+    store.finish()
 
     pages = [
         (str(i + 1), "concepts.html" if i == 0 else f"concepts-{i + 1}.html")
@@ -236,7 +244,7 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
         sizes: dict[str, int] = {}
         if len(runs) == 1:
             warnings: list[str] = []
-            sizes = render_run(runs[0], tmp)
+            sizes = render_run(runs[0], tmp, previous=_previous(out))
             labels = [runs[0].root.resolve().name]
         else:
             used: set[str] = set()
@@ -247,7 +255,8 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
             for label, run in labelled:
                 sub = tmp / "runs" / label
                 sub.mkdir(parents=True)
-                for name, size in render_run(run, sub, "../../index.html", warnings).items():
+                old = _previous(out, f"runs/{label}")
+                for name, size in render_run(run, sub, "../../index.html", warnings, old).items():
                     sizes[f"runs/{label}/{name}"] = size
             shutil.copyfile(TEMPLATES / "style.css", tmp / "style.css")
             summary = [
@@ -287,6 +296,12 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _previous(out: Path, sub: str = "") -> Path | None:
+    """The earlier report at `out` (or its part `sub`), whose thumbnails can be reused."""
+    folder = out / sub if sub else out
+    return folder if (out / MARKER).is_file() and folder.is_dir() else None
 
 
 def _replace(tmp: Path, out: Path) -> None:

@@ -36,6 +36,7 @@ class Run:
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)
     claims: list[dict[str, Any]] | None = None
     _images: dict[str, dict[tuple[str, int], str]] = field(default_factory=dict, repr=False)
+    _images_root: Path | None = field(default=None, repr=False)
 
     @property
     def suite(self) -> dict[str, Any]:
@@ -63,9 +64,10 @@ class Run:
         """The PNG's path, only if both ids are plain hex and the file stays inside the run."""
         if not (is_safe_id(edit_id) and is_safe_id(image_id)):
             return None
-        images = (self.root / "images").resolve()
-        path = (self.root / "images" / edit_id / f"{image_id}.png").resolve()
-        if not path.is_relative_to(images) or not path.is_file():
+        if self._images_root is None:
+            self._images_root = (self.root / "images").resolve()
+        path = (self._images_root / edit_id / f"{image_id}.png").resolve()
+        if not path.is_relative_to(self._images_root) or not path.is_file():
             return None
         return path
 

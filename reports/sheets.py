@@ -47,6 +47,9 @@ def concept_probes(run: Run) -> dict[str, list[dict[str, Any]]]:
             out.setdefault(concept, []).append(
                 {"probe": name, "purpose": probe.get("purpose", name), "cases": cases}
             )
+    order = {"target": 0, "neighbor": 1, "adversarial": 2}
+    for probes in out.values():
+        probes.sort(key=lambda p: order.get(p["purpose"], 3))
     return out
 
 

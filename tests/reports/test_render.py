@@ -179,3 +179,21 @@ def test_claims_are_shown_with_verdicts(mini_run: Path, tmp_path: Path):
     index = (out / "index.html").read_text()
     assert 'class="badge supported"' in index and 'class="badge not-supported"' in index
     assert "<script>" not in index
+
+
+def test_large_images_become_thumbnails_and_are_reused(mini_run: Path, tmp_path: Path, capsys):
+    results = read(mini_run / "results.json")
+    results["generation"]["height"] = results["generation"]["width"] = 512
+    write(mini_run / "results.json", results)
+    shown = next(
+        p for p in (mini_run / "images").rglob("*.json") if read(p)["prompt"] == "a red circle"
+    )
+    shown.with_suffix(".png").write_bytes(b"not a png")
+    out = build_report([mini_run], tmp_path / "report")
+    thumbs = sorted((out / "img").rglob("*.jpg"))
+    assert thumbs and not list((out / "img").rglob("*.png"))
+    assert "could not be read" in capsys.readouterr().err
+    inodes = {p.relative_to(out): p.stat().st_ino for p in thumbs}
+    out = build_report([mini_run], out)
+    again = {p.relative_to(out): p.stat().st_ino for p in (out / "img").rglob("*.jpg")}
+    assert again == inodes  # the previous report's thumbnails were reused, not redrawn
