@@ -14,6 +14,7 @@ from reports.load import Run
 
 MAX_CASES = 3  # prompts per probe and concept
 MAX_SEEDS = 2  # seeds per prompt
+MAX_COLUMNS = 12  # edits side by side; beyond this, one per method
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Sheet:
     rows: list[tuple[str, int, list[str | None]]] = field(default_factory=list)
     n_cases: int = 0
     n_images: int = 0
+    reduced: bool = False  # one column per method (its largest erase set) instead of every edit
 
 
 def concept_probes(run: Run) -> dict[str, list[dict[str, Any]]]:
@@ -53,29 +55,39 @@ def concept_probes(run: Run) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _columns(run: Run, concept: str, purpose: str) -> list[SheetColumn]:
+def _columns(run: Run, concept: str, purpose: str) -> tuple[list[SheetColumn], bool]:
+    """The unedited model, then each method's edits; (columns, reduced to one per method)."""
+    # target and adversarial prompts are only shown for the edits that erased the concept
+    erased_only = purpose in ("target", "adversarial")
+    reference = None
+    per_method: dict[str, list[dict[str, Any]]] = {}
+    for g in run.plan["groups"]:
+        if g["method"] == run.reference:
+            reference = reference or g
+        elif not erased_only or concept in g.get("concepts", []):
+            per_method.setdefault(g["method"], []).append(g)
+    chosen = [g for groups in per_method.values() for g in groups]
+    reduced = len({g["edit_id"] for g in chosen}) + 1 > MAX_COLUMNS
+    if reduced:  # many erase sets: each method's largest one, so the page stays small
+        chosen = [max(gs, key=lambda g: g["erase_set_size"]) for gs in per_method.values()]
     columns: list[SheetColumn] = []
-    seen: set[str] = set()
-    groups = sorted(run.plan["groups"], key=lambda g: g["method"] != run.reference)
-    for g in groups:
-        reference = g["method"] == run.reference
-        # a target concept is only shown for the edits that erased it
-        if not reference and purpose == "target" and concept not in g.get("concepts", []):
-            continue
-        if g["edit_id"] in seen:
-            continue
-        seen.add(g["edit_id"])
-        label = "unedited" if reference else f"{g['method']} @ {g['erase_set']}"
-        columns.append(SheetColumn(label, g["edit_id"], reference))
-    return columns
+    if reference is not None:
+        columns.append(SheetColumn("unedited", reference["edit_id"], True))
+    seen = {c.edit_id for c in columns}
+    for g in chosen:
+        if g["edit_id"] not in seen:
+            seen.add(g["edit_id"])
+            columns.append(SheetColumn(f"{g['method']} @ {g['erase_set']}", g["edit_id"], False))
+    return columns, reduced
 
 
 def build_sheets(run: Run, concept: str, probes: list[dict[str, Any]], store: ImageStore):
     """The contact sheets of one concept, images copied into the report through `store`."""
     sheets = []
     for probe in probes:
-        columns = _columns(run, concept, probe["purpose"])
+        columns, reduced = _columns(run, concept, probe["purpose"])
         sheet = Sheet(probe["probe"], probe["purpose"], columns, n_cases=len(probe["cases"]))
+        sheet.reduced = reduced
         sheet.n_images = sum(len(c.get("seeds", [])) for c in probe["cases"])
         for case in probe["cases"][:MAX_CASES]:
             for seed in list(case.get("seeds", []))[:MAX_SEEDS]:
