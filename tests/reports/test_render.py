@@ -197,3 +197,17 @@ def test_large_images_become_thumbnails_and_are_reused(mini_run: Path, tmp_path:
     out = build_report([mini_run], out)
     again = {p.relative_to(out): p.stat().st_ino for p in (out / "img").rglob("*.jpg")}
     assert again == inodes  # the previous report's thumbnails were reused, not redrawn
+
+
+def test_many_edits_give_one_column_per_method(mini_run: Path, tmp_path: Path, monkeypatch):
+    import reports.sheets
+
+    monkeypatch.setattr(reports.sheets, "MAX_COLUMNS", 3)
+    out = build_report([mini_run], tmp_path / "report")
+    concepts = (out / "concepts.html").read_text()
+    href = re.search(r'href="(concept-\d+\.html)">red circle<', concepts).group(1)
+    page = (out / href).read_text()
+    assert "One column per method: its largest erase set containing this concept" in page
+    row = page.split('<td class="prompt">a red circle</td>')[1].split("</tr>")[0]
+    assert len(re.findall(r"<img ", row)) == 3  # unedited, scapre @ all, uce @ all
+    assert "<th>scapre @ all</th>" in page and "<th>scapre @ one</th>" not in page
