@@ -263,6 +263,9 @@ def main() -> None:
             "largest_page": max(pages, key=pages.get),
             "largest_page_bytes": max(pages.values()),
             "index_bytes": pages["index.html"],
+            "largest_concept_page_bytes": max(
+                v for k, v in pages.items() if k.startswith("concept-")
+            ),
             "images_copied": len(copied),
             "report_bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()),
             "platform": platform.platform(),
