@@ -8,7 +8,9 @@ import typer
 
 
 def report(
-    runs: list[Path] = typer.Argument(..., help="Run directories (several: a comparison)."),
+    runs: list[Path] = typer.Argument(
+        ..., metavar="RUN", help="Run directories (several: a comparison)."
+    ),
     out: Path | None = typer.Option(
         None, "--out", help="Report folder (default RUN/report; required for several runs)."
     ),

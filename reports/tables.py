@@ -75,6 +75,9 @@ class Cell:
         if row.get("scorer"):
             parts.append(f"scorer: {row['scorer']}")
         parts.append(f"probe: {row.get('probe', '')}; edit: {row.get('edit_id', '')}")
+        for key, value in (row.get("extra") or {}).items():
+            if isinstance(value, (int, float, str)) or value is None:
+                parts.append(f"{key} = {value}")  # e.g. an attack's base_rate, a part's n
         return "\n".join(parts)
 
 

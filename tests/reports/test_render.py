@@ -52,6 +52,7 @@ def test_report_is_complete_and_self_contained(mini_run: Path, tmp_path: Path):
         assert expected in index
     assert read(mini_run / "results.json")["suite"]["hash"] in index
     assert 'title="n = ' in index  # n and exclusions on hover
+    assert ": concept not in erase set one" in index
     for name in ("paper.md", "paper.tex", "paper.csv"):
         assert (out / "tables" / name).stat().st_size > 0
 
