@@ -179,3 +179,15 @@ def test_saved_run_exports_every_aggregate_metric(mini_run: Path):
     headers = [c.header for c in table.columns]
     assert "forget_acc (%)" in headers and "image_drift" in headers
     assert "scapre @ all" in dict(table.rows) and "uce @ one" in dict(table.rows)
+
+
+def test_paper_run_renders_with_reported_rows(tmp_path: Path):
+    """A minimal paper-profile results.json (no images) still renders, reported rows labelled."""
+    from reports.build import build_report
+
+    out = build_report([_per_class_run(tmp_path)], tmp_path / "report")
+    index = (out / "index.html").read_text()
+    assert "ESD, reported (ScaPre Table 1)" in index
+    assert "my_method &amp; co, reported (ScaPre Table 1)" in index
+    assert "uq-scapre (not implemented)" in index
+    assert "| ESD, reported (ScaPre Table 1) |" in (out / "tables" / "paper.md").read_text()
