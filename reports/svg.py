@@ -25,7 +25,7 @@ def line_chart(
     series: list[Series], title: str, y_label: str, width: int = 520, height: int = 300
 ) -> Markup:
     """Value vs number of erased concepts, one line per method, intervals as error bars."""
-    left, right, top, bottom = 56, 150, 28, 40
+    left, right, top, bottom = 66, 150, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     xs = sorted({p[0] for s in series for p in s.points})
     ys = [v for s in series for p in s.points for v in p[1:] if v is not None]
@@ -70,8 +70,8 @@ def line_chart(
         'font-size="12">number of erased concepts</text>'
     )
     out.append(
-        f'<text x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" font-size="12" '
-        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{escape(y_label)}</text>'
+        f'<text x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" font-size="12" '
+        f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{escape(y_label)}</text>'
     )
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
