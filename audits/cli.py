@@ -39,6 +39,9 @@ def _register_commands() -> None:
     app.add_typer(list_app, name="list")
     app.add_typer(suite_app, name="suite")
     run_cmd.register(app)
+    from reports.cli import report
+
+    app.command("report")(report)
 
 
 def _list_erasers() -> None:

@@ -1,0 +1,315 @@
+"""Build a report folder from one or more run directories.
+
+The folder is self-contained (images copied in, relative links, no network) and replaced
+atomically: everything is rendered into a temporary folder next to `out`, which then takes
+its place, so a failed render never destroys a previous report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from audits.errors import AuditError
+from reports import exports
+from reports.compare import group_by_suite, suite_warnings
+from reports.images import ImageStore
+from reports.load import Run, load_run
+from reports.render import TEMPLATES, render
+from reports.sheets import build_sheets, concept_probes
+from reports.svg import line_chart
+from reports.tables import (
+    breakdown_tables,
+    concept_table,
+    edit_timings,
+    methods,
+    overview_tables,
+    scaling_series,
+)
+
+MARKER = "report.json"  # written in every report folder; only such a folder is ever replaced
+REPORT_SCHEMA = "scapre-audit/report/1"
+CONCEPTS_PER_PAGE = 50
+
+
+def _provenance(run: Run) -> dict[str, Any]:
+    results, prov = run.results, run.manifest.get("provenance") or {}
+    model = results.get("model") or {}
+    return {
+        "suite": {
+            "name": "",
+            "version": "",
+            "hash": "",
+            "profile": "",
+            "profile_kind": "",
+            "cites": "",
+            **run.suite,
+        },
+        "model": {
+            "id": model.get("id"),
+            "revision": model.get("revision"),
+            "resolved_revision": model.get("resolved_revision"),
+            "pipeline_class": model.get("pipeline_class"),
+        },
+        "weights": model.get("weights_sha256") or {},
+        "generation": ", ".join(f"{k}={v}" for k, v in (results.get("generation") or {}).items()),
+        "git": {"commit": None, "dirty": False, **(results.get("git") or prov.get("git") or {})},
+        "created": prov.get("created", "n/a"),
+        "hardware": ", ".join(f"{k}={v}" for k, v in (prov.get("hardware") or {}).items()),
+        "packages": prov.get("packages") or {},
+        "identity_recipe": results.get("identity_recipe", ""),
+        "methods": results.get("methods") or {},
+        "evaluators": results.get("evaluators") or {},
+        "prompt_sets": results.get("prompt_sets") or {},
+    }
+
+
+def _claims(run: Run) -> list[dict[str, Any]]:
+    out = []
+    for claim in run.claims or []:
+        verdict = str(claim.get("verdict", "not checkable"))
+        out.append(
+            {
+                "id": str(claim.get("id", "")),
+                "claim": str(claim.get("claim", "")),
+                "source": str(claim.get("source", "")),
+                "definition": str(claim.get("definition", "")),
+                "measurement": str(claim.get("measurement", "")),
+                "verdict": verdict,
+                "badge": re.sub(r"[^a-z]+", "-", verdict.lower()).strip("-"),
+                "details": claim.get("details") or {},
+            }
+        )
+    return out
+
+
+def _write(path: Path, text: str) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return len(text.encode("utf-8"))
+
+
+def render_run(
+    run: Run,
+    dest: Path,
+    up: str = "",
+    warnings: Sequence[str] = (),
+    previous: Path | None = None,
+) -> dict[str, int]:
+    """Write one run's report into `dest`; returns page name -> size in bytes.
+
+    `up` is the relative link to a parent comparison page (empty for a single-run report);
+    `previous` is this run's earlier report folder, whose thumbnails are reused."""
+    sizes: dict[str, int] = {}
+    shutil.copyfile(TEMPLATES / "style.css", dest / "style.css")
+    suite = run.suite
+    title = f"{suite.get('name', 'run')} / {suite.get('profile', '')}: concept erasure audit"
+    nav = [
+        ("Overview", "index.html"),
+        ("Concepts", "concepts.html"),
+        ("Provenance", "index.html#provenance"),
+    ]
+    if up:
+        nav.insert(0, ("All runs", up))
+    common = {"root": "", "nav": nav, "warnings": list(warnings)}
+
+    probes_of = concept_probes(run)
+    names = list(probes_of)
+    names += [
+        m["concept"] for m in run.metrics if m.get("concept") and m["concept"] not in probes_of
+    ]
+    names = list(dict.fromkeys(str(n) for n in names))
+    href = {name: f"concept-{i:04d}.html" for i, name in enumerate(names, start=1)}
+
+    store = ImageStore(run, dest, previous)
+    for name in names:
+        sheets = build_sheets(run, name, probes_of.get(name, []), store)
+        page = render(
+            "concept.html",
+            title=f"Concept: {name}",
+            table=concept_table(run, name),
+            sheets=sheets,
+            **common,
+        )
+        sizes[href[name]] = _write(dest / href[name], page)
+    store.finish()
+
+    pages = [
+        (str(i + 1), "concepts.html" if i == 0 else f"concepts-{i + 1}.html")
+        for i in range(max(1, -(-len(names) // CONCEPTS_PER_PAGE)))
+    ]
+    for i, (_, page_name) in enumerate(pages):
+        chunk = names[i * CONCEPTS_PER_PAGE : (i + 1) * CONCEPTS_PER_PAGE]
+        items = [
+            {
+                "name": n,
+                "href": href[n],
+                "probes": ", ".join(p["probe"] for p in probes_of.get(n, [])),
+                "n_cases": sum(len(p["cases"]) for p in probes_of.get(n, [])),
+            }
+            for n in chunk
+        ]
+        page = render(
+            "concepts.html", title="Concepts", page=i + 1, pages=pages, items=items, **common
+        )
+        sizes[page_name] = _write(dest / page_name, page)
+
+    by_purpose: dict[str, list[tuple[str, str]]] = {}
+    for name in names:
+        for p in probes_of.get(name, []):
+            by_purpose.setdefault(p["purpose"], []).append((name, href[name]))
+    order = {"target": 0, "neighbor": 1, "adversarial": 2}
+    by_purpose = dict(sorted(by_purpose.items(), key=lambda kv: order.get(kv[0], 3)))
+    charts = [
+        line_chart(series, f"{metric} {col.arrow}", f"{metric} ({col.unit or 'value'})")
+        for metric, (col, series) in scaling_series(run).items()
+    ]
+    paper = exports.paper_table(run)
+    tables_dir = dest / "tables"
+    tables_dir.mkdir(exist_ok=True)
+    _write(tables_dir / "paper.md", exports.to_markdown(paper))
+    _write(tables_dir / "paper.tex", exports.to_latex(paper))
+    _write(tables_dir / "paper.csv", exports.to_csv(paper))
+    not_computed = [
+        {"name": str(i.get("metric") or i.get("attack") or ""), "reason": str(i.get("reason", ""))}
+        for i in run.results.get("not_computed") or []
+        if isinstance(i, dict)
+    ]
+    page = render(
+        "index.html",
+        title=title,
+        p=_provenance(run),
+        reference=run.reference,
+        method_names=methods(run),
+        not_computed=not_computed,
+        claims=_claims(run),
+        overview=overview_tables(run),
+        n_concepts=len(names),
+        concepts_href="concepts.html",
+        by_purpose=list(by_purpose.items()),
+        breakdowns=breakdown_tables(run),
+        charts=charts,
+        timings=edit_timings(run),
+        paper=paper,
+        **common,
+    )
+    sizes["index.html"] = _write(dest / "index.html", page)
+    return sizes
+
+
+def _label(run: Run, used: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", run.root.resolve().name).strip(".-") or "run"
+    label, i = base, 2
+    while label in used:
+        label, i = f"{base}-{i}", i + 1
+    used.add(label)
+    return label
+
+
+def _check_out(out: Path) -> None:
+    """Only an empty folder or a previous report may be replaced."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise AuditError(f"refusing to write the report to {out}: it is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise AuditError(
+            f"refusing to replace {out}: it is not empty and not a scapre-audit report"
+        )
+
+
+def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) -> Path:
+    """Render the report of one run (default `<RUN>/report`) or compare several (`out` needed).
+
+    Returns the report folder. Warnings (runs of different suites) go to stderr and onto the
+    page; errors are AuditError with one line and leave any previous report untouched."""
+    if not run_dirs:
+        raise AuditError("give at least one run directory")
+    runs = [load_run(path) for path in run_dirs]
+    if out is None:
+        if len(runs) > 1:
+            raise AuditError("several runs need --out (the folder for the comparison report)")
+        out = runs[0].root / "report"
+    out = Path(out)
+    _check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a report is meant to be served
+    try:
+        sizes: dict[str, int] = {}
+        if len(runs) == 1:
+            warnings: list[str] = []
+            sizes = render_run(runs[0], tmp, previous=_previous(out))
+            labels = [runs[0].root.resolve().name]
+        else:
+            used: set[str] = set()
+            labelled = [(_label(run, used), run) for run in runs]
+            labels = [label for label, _ in labelled]
+            groups = group_by_suite(labelled)
+            warnings = suite_warnings(groups)
+            for label, run in labelled:
+                sub = tmp / "runs" / label
+                sub.mkdir(parents=True)
+                old = _previous(out, f"runs/{label}")
+                for name, size in render_run(run, sub, "../../index.html", warnings, old).items():
+                    sizes[f"runs/{label}/{name}"] = size
+            shutil.copyfile(TEMPLATES / "style.css", tmp / "style.css")
+            summary = [
+                {
+                    "label": label,
+                    "suite": run.suite.get("name", ""),
+                    "version": run.suite.get("version", ""),
+                    "profile": run.suite.get("profile", ""),
+                    "hash": run.suite_hash,
+                    "model": (run.results.get("model") or {}).get("id", ""),
+                    "href": f"runs/{label}/index.html",
+                }
+                for label, run in labelled
+            ]
+            page = render(
+                "compare.html",
+                title="Comparison of runs",
+                root="",
+                nav=[("Comparison", "index.html")],
+                warnings=warnings,
+                runs=summary,
+                groups=groups,
+            )
+            sizes["index.html"] = _write(tmp / "index.html", page)
+        for warning in warnings:
+            print(f"WARNING: {warning}", file=sys.stderr)
+        marker = {
+            "schema": REPORT_SCHEMA,
+            "runs": labels,
+            "suite_hashes": [run.suite_hash for run in runs],
+            "largest_page_bytes": max(sizes.values()),
+            "pages": len(sizes),
+        }
+        _write(tmp / MARKER, json.dumps(marker, indent=1) + "\n")
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _previous(out: Path, sub: str = "") -> Path | None:
+    """The earlier report at `out` (or its part `sub`), whose thumbnails can be reused."""
+    folder = out / sub if sub else out
+    return folder if (out / MARKER).is_file() and folder.is_dir() else None
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Put `tmp` at `out`; the old report is moved aside first and removed only after."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, old / "report")
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,278 @@
+"""Paper-style tables (Markdown, LaTeX, CSV) in the layout of the ScaPre paper's tables.
+
+Layouts for a paper profile, chosen from the metric kinds present:
+- per-class (Table 1, Imagenette): forget accuracy per class, Avg, CLIP, UQ;
+- confuse (Table 4): Unlearn / Preserve / Overall accuracy (+ CLIP, UQ);
+- style (Table 2, artists): CLIP_art, CLIP_coco, CLIP_x, FID;
+- otherwise (and always for a clean profile) every aggregate metric, one column each, with
+  one row per method and erase set.
+Our shares are fractions; the tables print percent and say so in the header. When the suite is
+a paper profile and results.json carries `reported` values, they get their own labelled rows so
+a reader never mistakes the paper's number for ours.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reports.load import Run
+from reports.tables import erase_sets, is_aggregate, is_fraction, methods
+
+PERCENT_KINDS = {"overall_acc"}  # already in percent
+
+
+@dataclass
+class PaperColumn:
+    label: str
+    metric: str
+    kind: str
+    concept: str | None = None
+
+    @property
+    def percent(self) -> bool:
+        return is_fraction(self.kind) or self.kind in PERCENT_KINDS
+
+    @property
+    def header(self) -> str:
+        return f"{self.label} (%)" if self.percent else self.label
+
+
+@dataclass
+class PaperTable:
+    title: str
+    layout: str
+    columns: list[PaperColumn]
+    rows: list[tuple[str, list[float | None]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _guess_kind(name: str) -> str:
+    """The kind of a metric known only by name (not computed here, or only reported)."""
+    low = name.lower()
+    for needle, kind in (
+        ("uq", "uq"),
+        ("fid", "fid_vs_base"),
+        ("clip_x", "clip_gap"),
+        ("overall", "overall_acc"),
+        ("preserve", "retain_acc"),
+        ("unlearn", "forget_acc"),
+        ("forget", "forget_acc"),
+        ("neighbor", "neighbor_acc"),
+        ("clip", "clip_score"),
+    ):
+        if needle in low:
+            return kind
+    return ""
+
+
+def _metric_kinds(run: Run) -> dict[str, str]:
+    kinds = {m["metric"]: str(m.get("kind", "")) for m in run.metrics}
+    for item in run.results.get("not_computed") or []:
+        name = item.get("metric") if isinstance(item, dict) else None
+        if name and name not in kinds:
+            kinds[name] = _guess_kind(name)
+    for item in reported_values(run):
+        kinds.setdefault(item["metric"], _guess_kind(item["metric"]))
+    return kinds
+
+
+def reported_values(run: Run) -> list[dict[str, Any]]:
+    """The paper's own numbers, only for a paper profile (never mixed into a clean one)."""
+    if run.suite.get("profile_kind") != "paper":
+        return []
+    out = []
+    for item in run.results.get("reported") or []:
+        if isinstance(item, dict) and {"metric", "method", "value", "source"} <= item.keys():
+            out.append(item)
+    return out
+
+
+Pick = Callable[[str, str], bool]
+
+
+def _pick(kinds: dict[str, str], test: Pick) -> str | None:
+    return next((name for name, kind in kinds.items() if test(name, kind)), None)
+
+
+def _columns(run: Run, kinds: dict[str, str]) -> tuple[str, list[PaperColumn]]:
+    present = set(kinds.values()) if run.suite.get("profile_kind") == "paper" else set()
+
+    def slots(spec: list[tuple[str, Pick]]) -> list[PaperColumn]:
+        cols = []
+        for label, test in spec:
+            name = _pick(kinds, test)
+            if name:
+                cols.append(PaperColumn(label, name, kinds[name]))
+        return cols
+
+    if "overall_acc" in present:
+        return "confuse", slots(
+            [
+                ("Unlearn Acc", lambda n, k: k == "forget_acc"),
+                ("Preserve Acc", lambda n, k: k in ("retain_acc", "neighbor_acc")),
+                ("Overall Acc", lambda n, k: k == "overall_acc"),
+                ("CLIP", lambda n, k: k == "clip_score"),
+                ("UQ", lambda n, k: k == "uq"),
+            ]
+        )
+    if "clip_gap" in present:
+        return "style", slots(
+            [
+                ("CLIP_art", lambda n, k: k == "clip_score" and "coco" not in n),
+                ("CLIP_coco", lambda n, k: k == "clip_score" and "coco" in n),
+                ("CLIP_x", lambda n, k: k == "clip_gap"),
+                ("FID", lambda n, k: k in ("fid", "fid_vs_base")),
+            ]
+        )
+    forget = _pick(kinds, lambda n, k: k == "forget_acc")
+    per_class = [
+        m["concept"] for m in run.metrics if m["metric"] == forget and m.get("concept") is not None
+    ]
+    if forget and per_class and present:
+        cols = [PaperColumn(c, forget, "forget_acc", c) for c in dict.fromkeys(per_class)]
+        cols.append(PaperColumn("Avg", forget, "forget_acc"))
+        return "per-class", cols + slots(
+            [("CLIP", lambda n, k: k == "clip_score"), ("UQ", lambda n, k: k == "uq")]
+        )
+    names = list(dict.fromkeys(m["metric"] for m in run.metrics if is_aggregate(m)))
+    return "metrics", [PaperColumn(n, n, kinds[n]) for n in names]
+
+
+def paper_table(run: Run) -> PaperTable:
+    """The run's results (first erase set for a paper layout, all for others) as a paper table."""
+    kinds = _metric_kinds(run)
+    layout, columns = _columns(run, kinds)
+    suite = run.suite
+    title = f"{suite.get('name', '')} / {suite.get('profile', '')}"
+    table = PaperTable(title, layout, columns)
+    sets = erase_sets(run)
+    shown = sets[:1] if layout != "metrics" else sets
+    for es in shown:
+        for method in methods(run):
+            values = {
+                (m["metric"], m.get("concept")): m["value"]
+                for m in run.metrics
+                if m["method"] == method
+                and m.get("erase_set") == es
+                and all(m.get(k) is None for k in ("family", "group", "label"))
+            }
+            if not values:
+                continue
+            row = []
+            for col in columns:
+                value = values.get((col.metric, col.concept))
+                if value is not None and is_fraction(col.kind):
+                    value = 100 * value
+                row.append(value)
+            label = method if len(shown) == 1 else f"{method} @ {es}"
+            table.rows.append((label, row))
+    reported = reported_values(run)
+    sources: dict[tuple[str, str], dict[tuple[str, str | None], float]] = {}
+    for item in reported:
+        value = float(item["value"])
+        kind = kinds.get(item["metric"], "")
+        if item.get("unit") == "fraction" and (is_fraction(kind) or kind in PERCENT_KINDS):
+            value *= 100
+        key = (str(item["method"]), str(item["source"]))
+        sources.setdefault(key, {})[(item["metric"], item.get("concept"))] = value
+    for (method, source), values in sources.items():
+        row = [values.get((c.metric, c.concept)) for c in columns]
+        table.rows.append((f"{method}, reported ({source})", row))
+    not_computed = [
+        c.header for c in columns if not any(m["metric"] == c.metric for m in run.metrics)
+    ]
+    table.notes.append(
+        f"Measured by scapre-audit: suite {suite.get('name', '')} {suite.get('version', '')}, "
+        f"profile {suite.get('profile', '')}, suite hash {run.suite_hash[:16]}"
+        + (f", erase set {shown[0]}" if len(shown) == 1 else "")
+        + ". Shares are in percent; intervals are in the HTML report."
+    )
+    if not_computed:
+        table.notes.append("Not computed in this run: " + ", ".join(not_computed) + ".")
+    if reported:
+        table.notes.append(
+            "Rows marked 'reported' are the paper's published numbers, not measured here."
+        )
+    return table
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _md_escape(text: str) -> str:
+    out = text.replace("\\", "\\\\")
+    for ch in "|<>*_`[]#":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\n", " ")
+
+
+def to_markdown(table: PaperTable) -> str:
+    head = ["Method"] + [c.header for c in table.columns]
+    lines = [f"**{_md_escape(table.title)}**", ""]
+    lines.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for label, values in table.rows:
+        cells = [_md_escape(label)] + [_fmt(v) for v in values]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [_md_escape(n) for n in table.notes]
+    return "\n".join(lines) + "\n"
+
+
+_LATEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in text)
+
+
+def to_latex(table: PaperTable) -> str:
+    head = ["Method"] + [c.header for c in table.columns]
+    lines = [
+        "% generated by scapre-audit report",
+        "\\begin{table}[t]",
+        "\\centering",
+        f"\\caption{{{latex_escape(table.title)}}}",
+        "\\begin{tabular}{l" + "r" * len(table.columns) + "}",
+        "\\hline",
+        " & ".join(latex_escape(h) for h in head) + " \\\\",
+        "\\hline",
+    ]
+    for label, values in table.rows:
+        lines.append(" & ".join([latex_escape(label)] + [_fmt(v) for v in values]) + " \\\\")
+    lines += ["\\hline", "\\end{tabular}"]
+    lines += [f"% {latex_escape(n)}" for n in table.notes]
+    lines.append("\\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(text: str) -> str:
+    """A label a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def to_csv(table: PaperTable) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["method"] + [csv_text(c.header) for c in table.columns])
+    for label, values in table.rows:
+        writer.writerow([csv_text(label)] + ["" if v is None else f"{v:.6g}" for v in values])
+    return buf.getvalue()
