@@ -54,6 +54,8 @@ def _table_entries(
 ) -> list[dict[str, Any]]:
     keys = ("table", "profile", "source", "methods", "rows")
     table.mapping((*keys, "note"), keys)
+    if table.has("note"):  # documentation of the whole table; entries carry row notes
+        table.child("note").str()
     name = table.child("table").str()
     profile = table.child("profile").name()
     if profiles is not None and profile not in profiles:

@@ -7,10 +7,11 @@ from typing import Any
 
 from audits.claims.checks import CLAIMS_SCHEMA, check_claims
 from audits.errors import AuditError
-from audits.run.atomic import read_json, write_json
+from audits.run.atomic import read_json, write_bytes, write_json
 from audits.run.rundir import MANIFEST, RUN_SCHEMA
 
 CLAIMS_FILE = "claims.json"
+SWEEP_FILE = "claims-sweep.svg"
 
 
 def read_run(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
@@ -27,10 +28,16 @@ def read_run(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str
 
 
 def write_claims(path: Path) -> dict[str, Any]:
-    """Check every claim of the run and write `<run>/claims.json` (atomic, deterministic)."""
+    """Check every claim of the run and write `<run>/claims.json` (atomic, deterministic), and
+    the capacity sweep's plot `<run>/claims-sweep.svg` when the run has a sweep."""
+    from audits.claims.plot import sweep_svg
+
     results, edits, manifest = read_run(path)
     doc = {"schema": CLAIMS_SCHEMA, "claims": check_claims(results, edits, manifest)}
     write_json(Path(path) / CLAIMS_FILE, doc)
+    svg = sweep_svg(results)
+    if svg is not None:
+        write_bytes(Path(path) / SWEEP_FILE, svg.encode("utf-8"))
     return doc
 
 
