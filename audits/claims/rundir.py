@@ -41,7 +41,7 @@ def write_claims(path: Path) -> dict[str, Any]:
     return doc
 
 
-def format_claims(doc: dict[str, Any], width: int = 100) -> list[str]:
+def format_claims(doc: dict[str, Any]) -> list[str]:
     """A readable table: one block per claim with its verdict, definition and measurement."""
     lines = []
     for claim in doc["claims"]:

@@ -295,3 +295,26 @@ def test_check_claims_lists_every_claim_once_with_a_verdict():
     for claim in claims:
         assert claim["verdict"] in ("supported", "not supported", "not checkable")
         assert claim["claim"] and claim["source"] and claim["definition"] and claim["measurement"]
+
+
+def test_the_sweep_plot_is_deterministic_and_names_each_method():
+    from audits.claims.plot import sweep_svg
+
+    res = results(claims={"capacity": CAPACITY})
+    svg = sweep_svg(res)
+    assert svg == sweep_svg(copy.deepcopy(res))
+    assert svg.startswith("<svg") and "scapre (capacity 4)" in svg and "uce (capacity 1)" in svg
+    assert sweep_svg(results()) is None  # no capacity parameters
+
+
+def test_importing_the_claims_package_does_not_import_torch():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = str(Path(__file__).resolve().parents[3])
+    code = "import sys, audits.claims, audits.claims.plot; print('torch' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": repo}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
