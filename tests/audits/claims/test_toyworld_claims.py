@@ -19,14 +19,19 @@ def toy_run(tmp_path_factory):
     if not WEIGHTS.is_file():
         pytest.skip("toy world weights missing")
     out = tmp_path_factory.mktemp("claims") / "run"
+    import torch
+
     mp = pytest.MonkeyPatch()
     mp.chdir(REPO)  # the suite names its weights by repository paths
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is faster on a shared machine
     try:
         argv = ["run", "suites/toyworld", "--profile", "claims", "--limit", "1"]
         main([*argv, "--out", str(out), "--batch-size", "8"])
     except SystemExit as exc:  # typer exits 0 on success
         assert exc.code in (0, None)
     finally:
+        torch.set_num_threads(threads)
         mp.undo()
     return out
 
