@@ -793,7 +793,7 @@ class ReproduceClaimSpec(_FromConfig):
         node.mapping(("erase_set", "headline"))
         kw: dict[str, Any] = {}
         if node.has("erase_set"):
-            kw["erase_set"] = node.child("erase_set").name()
+            kw["erase_set"] = node.child("erase_set").str()
         if node.has("headline"):
             head = node.child("headline")
             head.mapping(("metric", "method", "concept"), ("metric", "method"))

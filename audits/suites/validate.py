@@ -279,8 +279,11 @@ def _claims(c: _Checker) -> None:
     rep = claims.reproduce
     if rep is not None:
         path = ("claims", "reproduce")
+        base, _, size = rep.erase_set.partition("@")  # a set, or one size of a sweep: sweep@50
         if c.suite.erase_sets or rep.erase_set != "all":
-            c.refs((rep.erase_set,), "erase_sets", (*path, "erase_set"))
+            c.refs((base,), "erase_sets", (*path, "erase_set"))
+        if size and (not size.isdigit() or int(size) not in c.suite.erase_sets[base].sizes):
+            raise c.fail((*path, "erase_set"), f"'{rep.erase_set}' is not a size of '{base}'")
         if rep.headline:
             c.refs((rep.headline["metric"],), "metrics", (*path, "headline", "metric"))
             c.refs((rep.headline["method"],), "methods", (*path, "headline", "method"))

@@ -82,3 +82,15 @@ def test_bundled_claims_sections():
     profile = toy.profile("claims")
     assert toy.erase_sets["ladder"].sizes == (1, 2, 4, 8)
     assert {"none", "scapre", "uce"} == set(profile.methods)
+
+
+@pytest.mark.parametrize(
+    ("erase_set", "expected"),
+    [("sweep@2", None), ("sweep@3", "'sweep@3' is not a size of 'sweep'"), ("swp", "no erase_set")],
+)
+def test_reproduce_erase_set_may_name_one_sweep_size(tmp_path, erase_set, expected):
+    text = CLAIMS.replace("{erase_set: all,", "{erase_set: " + erase_set + ",")
+    if expected is None:
+        assert load_suite(_suite(tmp_path, text)).claims.reproduce.erase_set == erase_set
+    else:
+        assert expected in load_error(_suite(tmp_path, text))

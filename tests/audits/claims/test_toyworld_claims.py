@@ -26,7 +26,8 @@ def toy_run(tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: one thread is faster on a shared machine
     try:
-        argv = ["run", "suites/toyworld", "--profile", "claims", "--limit", "1"]
+        # two prompts per probe: the fewest that give bootstrap intervals
+        argv = ["run", "suites/toyworld", "--profile", "claims", "--limit", "2"]
         main([*argv, "--out", str(out), "--batch-size", "8"])
     except SystemExit as exc:  # typer exits 0 on success
         assert exc.code in (0, None)
@@ -105,3 +106,62 @@ def test_claims_of_a_non_run_dir_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "not a scapre-audit run directory" in err
     assert not (tmp_path / "claims.json").exists()
+
+
+def test_reported_values_flow_into_results_and_claims(toy_run, tmp_path):
+    """A reported.yaml beside a copy of the suite: aggregate copies the profile's values into
+    results.json (`reported`, `reported_sha256`) and the reproduction claims compare them."""
+    import shutil
+
+    from audits.claims import write_claims
+    from audits.run.aggregate_stage import aggregate
+    from audits.run.provenance import results_header
+    from audits.run.rescore import open_run
+    from audits.run.selection import selected
+    from audits.suites import load_suite
+
+    suite_dir = tmp_path / "toyworld"
+    shutil.copytree(REPO / "suites" / "toyworld", suite_dir)
+    head = "  reproduce: {erase_set: ladder@8, headline: {metric: forget_acc, method: scapre}}\n"
+    yaml = suite_dir / "suite.yaml"
+    yaml.write_text(yaml.read_text() + head)
+    run_dir = tmp_path / "run"
+    shutil.copytree(toy_run, run_dir)
+    measured = {
+        r["method"]: r
+        for r in json.loads((toy_run / "results.json").read_text())["metrics"]
+        if r["metric"] == "forget_acc" and r["erase_set"] == "ladder@8" and r["concept"] is None
+    }
+    inside = round(100 * measured["scapre"]["value"], 1)
+    outside = min(100.0, round(100 * measured["uce"]["ci_high"] + 5, 1))
+    (suite_dir / "reported.yaml").write_text(
+        "schema: scapre-audit/reported/1\n"
+        "tables:\n"
+        "  - {table: Table T, profile: claims, source: a test, methods: [scapre, uce, ESD],\n"
+        "     rows: [{metric: forget_acc, unit: percent,\n"
+        f"             values: [{inside}, {outside}, 38.7]}}]}}\n"
+        "  - {table: Table U, profile: clean, source: other, methods: [scapre],\n"
+        "     rows: [{metric: forget_acc, unit: percent, values: [1.0]}]}\n"
+    )
+    suite = load_suite(suite_dir, tokens=False)
+    run, _, plan = open_run(run_dir)
+    _, metrics, skipped = selected(suite, "claims", False)
+    results = aggregate(run, plan, suite, metrics, results_header(run, suite), skipped)
+    assert [(e["table"], e["method"], e["value"]) for e in results["reported"]] == [
+        ("Table T", "scapre", inside),
+        ("Table T", "uce", outside),
+        ("Table T", "ESD", 38.7),
+    ]
+    assert len(results["reported_sha256"]) == 64
+    assert results["suite"]["claims"]["reproduce"]["erase_set"] == "ladder@8"
+    claims = {c["id"]: c for c in write_claims(run_dir)["claims"]}
+    table = claims["reproduce-table-t"]
+    assert table["verdict"] == "not supported"  # uce's reported value lies outside
+    comps = {c["method"]: c for c in table["details"]["comparisons"]}
+    assert comps["scapre"]["measured"] == pytest.approx(100 * measured["scapre"]["value"])
+    assert comps["scapre"]["difference"] == pytest.approx(comps["scapre"]["measured"] - inside)
+    assert comps["uce"]["inside"] is False
+    assert table["details"]["unmatched"][0]["method"] == "ESD"
+    assert claims["headline"]["verdict"] == (
+        "supported" if comps["scapre"]["inside"] else "not supported"
+    )
