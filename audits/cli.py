@@ -30,7 +30,7 @@ def _root(
 
 
 def _register_commands() -> None:
-    from audits import erase_cmd, run_cmd
+    from audits import claims_cmd, erase_cmd, run_cmd
     from audits.suites_cli import suite_app
 
     app.command("erase")(erase_cmd.erase)
@@ -39,6 +39,7 @@ def _register_commands() -> None:
     app.add_typer(list_app, name="list")
     app.add_typer(suite_app, name="suite")
     run_cmd.register(app)
+    claims_cmd.register(app)
     from reports.cli import report
 
     app.command("report")(report)

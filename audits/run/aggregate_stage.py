@@ -160,9 +160,17 @@ def aggregate(
                     _row(plan, spec, metric, group, methods[group.method], row, identity, probes)
                     | {"generation": plan.sampling, "model": header.get("model")}
                 )
+    from audits.claims.reported import reported_for_profile
+
+    profile = header["suite"]["profile"]
+    reported, reported_sha256 = reported_for_profile(suite.root, profile)
+    claims = suite.claims.to_config() if suite.claims is not None else None
     results = {
         "schema": RESULTS_SCHEMA,
         **header,
+        "suite": {**header["suite"], "claims": claims},
+        "reported": reported,
+        "reported_sha256": reported_sha256,
         "evaluators": evaluators,
         "prompt_sets": {
             p.name: {

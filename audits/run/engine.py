@@ -162,6 +162,9 @@ def score_and_aggregate(
         header = results_header(run, suite)
         results = aggregate(run, plan, suite, metrics, header, not_computed)
         say(f"results: {len(results['metrics'])} value(s) -> {run.results}")
+        from audits.claims import write_claims
+
+        write_claims(run.root)  # after aggregate: claims.json reads only the run directory
     ranks.barrier()
     return {"scores": scored}
 

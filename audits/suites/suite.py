@@ -11,6 +11,7 @@ from audits.suites.spec import (
     SCHEMA_VERSION,
     SELECTIONS,
     AttackSpec,
+    ClaimsSpec,
     ConceptSet,
     EraseSetSpec,
     GenerationSpec,
@@ -41,6 +42,7 @@ TOP_KEYS = (
     "attacks",
     "profiles",
     "default_profile",
+    "claims",
 )
 NAMED_SECTIONS = {
     "erase_sets": EraseSetSpec,
@@ -92,6 +94,7 @@ class Suite:
     attacks: dict[str, AttackSpec] = field(default_factory=dict)
     profiles: dict[str, ProfileSpec] = field(default_factory=dict)
     default_profile: str = IMPLICIT_PROFILE
+    claims: ClaimsSpec | None = None
     files: tuple[Path, ...] = ()
     locations: Locations | None = field(default=None, compare=False, repr=False)
 
@@ -142,6 +145,8 @@ class Suite:
             section = getattr(self, key)
             out[key] = {name: spec.to_config() for name, spec in sorted(section.items())}
         out["default_profile"] = self.default_profile
+        if self.claims is not None:  # only when declared, so other suites' hashes are unchanged
+            out["claims"] = self.claims.to_config()
         return out
 
 
@@ -180,6 +185,8 @@ def parse_suite(root_node: Node, root: Path, extends: str, files: tuple[Path, ..
             kw[key] = {n: spec_type.from_node(n, node) for n, node in root_node.child(key).items()}
     if root_node.has("default_profile"):
         kw["default_profile"] = root_node.child("default_profile").name()
+    if root_node.has("claims"):
+        kw["claims"] = ClaimsSpec.from_node(root_node.child("claims"))
     if not kw.get("abstract", False):
         for key in ("model", "generation", "concepts", "probes", "metrics", "methods"):
             if not kw.get(key):

@@ -50,6 +50,7 @@ def validate_suite(suite: Suite, *, tokens: bool = True) -> None:
     _metrics(c)
     _methods_and_attacks(c)
     _profiles(c)
+    _claims(c)
     if not suite.abstract:
         card = suite.root / "CARD.md"
         if not card.is_file():
@@ -255,6 +256,37 @@ def _profiles(c: _Checker) -> None:
         )
     if not s.profiles and s.default_profile != IMPLICIT_PROFILE:
         raise c.fail(("default_profile",), "default_profile names a profile, but none is defined")
+
+
+def _claims(c: _Checker) -> None:
+    """Claim parameters name metrics, methods and erase sets of this suite."""
+    claims = c.suite.claims
+    if claims is None:
+        return
+    cap = claims.capacity
+    if cap is not None:
+        path = ("claims", "capacity")
+        c.refs((cap.method,), "methods", (*path, "method"))
+        c.refs(cap.baselines, "methods", (*path, "baselines"))
+        c.refs((cap.forget_metric,), "metrics", (*path, "forget_metric"))
+        for i, bound in enumerate(cap.quality):
+            c.refs((bound.metric,), "metrics", (*path, "quality", i, "metric"))
+        c.refs((cap.erase_sets,), "erase_sets", (*path, "erase_sets"))
+        if not c.suite.erase_sets[cap.erase_sets].sizes:
+            raise c.fail((*path, "erase_sets"), f"erase set '{cap.erase_sets}' has no 'sizes'")
+    if claims.edit_time is not None:
+        c.refs((claims.edit_time.method,), "methods", ("claims", "edit_time", "method"))
+    rep = claims.reproduce
+    if rep is not None:
+        path = ("claims", "reproduce")
+        base, _, size = rep.erase_set.partition("@")  # a set, or one size of a sweep: sweep@50
+        if c.suite.erase_sets or rep.erase_set != "all":
+            c.refs((base,), "erase_sets", (*path, "erase_set"))
+        if size and (not size.isdigit() or int(size) not in c.suite.erase_sets[base].sizes):
+            raise c.fail((*path, "erase_set"), f"'{rep.erase_set}' is not a size of '{base}'")
+        if rep.headline:
+            c.refs((rep.headline["metric"],), "metrics", (*path, "headline", "metric"))
+            c.refs((rep.headline["method"],), "methods", (*path, "headline", "method"))
 
 
 def _prompt_lengths(c: _Checker) -> None:
