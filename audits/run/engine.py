@@ -165,6 +165,9 @@ def score_and_aggregate(
         from audits.claims import write_claims
 
         write_claims(run.root)  # after aggregate: claims.json reads only the run directory
+        from reports.build import build_report
+
+        say(f"report: {build_report([run.root]) / 'index.html'}")
     ranks.barrier()
     return {"scores": scored}
 
