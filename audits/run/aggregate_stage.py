@@ -126,6 +126,9 @@ def aggregate(
                     _row(plan, spec, metric, group, methods[group.method], row, identity, probes)
                     | {"generation": plan.sampling, "model": header.get("model")}
                 )
+    from audits.run.attack_results import attack_rows
+
+    rows += attack_rows(run, plan, suite, metrics, header)
     results = {
         "schema": RESULTS_SCHEMA,
         **header,
