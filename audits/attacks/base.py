@@ -89,6 +89,8 @@ class AttackContext:
     edited_names: tuple[str, ...]
     device: str = "cpu"
     suite_root: Path | None = None
+    delta: dict[str, torch.Tensor] = field(default_factory=dict)  # the whole edit (tier 2)
+    sampling: dict[str, Any] = field(default_factory=dict)  # the run's sampler settings
 
 
 @dataclass

@@ -108,6 +108,8 @@ def run_attacks(run: RunDir, plan: RunPlan, pipe, device: str, suite_root, say, 
             tuple(n for n in original if n in delta),
             device,
             suite_root,
+            delta,
+            plan.sampling,
         )
         try:
             _compute(run, unit, ctx)

@@ -17,7 +17,7 @@ def _suite(tmp_path, attack_yaml: str):
     shutil.copytree(SUITE, suite)
     yaml = (suite / "suite.yaml").read_text()
     yaml = yaml.replace("  recover:\n", attack_yaml + "  recover:\n").replace(
-        "attacks: [adversarial-replay, recover, ring-a-bell]", "attacks: [bad]"
+        "attacks: [adversarial-replay, recover, ring-a-bell, unlearndiffatk]", "attacks: [bad]"
     )
     (suite / "suite.yaml").write_text(yaml)
     return suite

@@ -129,7 +129,10 @@ def test_saved_artifacts_and_csv_prompts_replay(tmp_path, attack_run, monkeypatc
         "  published:\n    kind: prompt_replay\n"
         "    params: {csv: published.csv, prompt_column: text, concept_column: target}\n"
         "  recover:\n",
-    ).replace("attacks: [adversarial-replay, recover, ring-a-bell]", "attacks: [saved, published]")
+    ).replace(
+        "attacks: [adversarial-replay, recover, ring-a-bell, unlearndiffatk]",
+        "attacks: [saved, published]",
+    )
     (suite / "suite.yaml").write_text(yaml)
     out = tmp_path / "replay"
     run_suite(attack_request(out, suite=suite), say=QUIET)
