@@ -67,7 +67,28 @@ def tier1_sd15(repeats: int) -> dict:
     ctx = kv_context(pipe, concept, sources, edit.weights)
     recover = ATTACKS.get("embedding_recovery").from_params("recover", {})
     result = recover.run(ctx)
-    seconds = timed(lambda: recover.run(ctx), repeats)
+
+    def fresh() -> None:  # a new edit: its recovery map is not cached yet
+        ctx.cache.clear()
+        recover.run(ctx)
+
+    seconds = timed(fresh, repeats)
+    # an edit of 8 concepts: one solve shared by its 8 units (as the engine does)
+    eight = [f"{c} dog" for c in ("red", "blue", "green", "black", "white", "tiny", "old", "fat")]
+    delta8 = ERASERS.get("uce").from_config({}).erase(pipe, eight, device="cpu").weights
+    shared = kv_context(pipe, eight[0], sources, delta8)
+
+    def all_eight() -> None:
+        shared.cache.clear()
+        for c in eight:
+            shared.concept = c
+            shared.sources = [
+                Source("target", 0, f"a photo of a {c}", (0,)),
+                Source("target", 1, c, (0,)),
+            ]
+            recover.run(shared)
+
+    eight_seconds = timed(all_eight, 1)[0]
     rab = ATTACKS.get("ring_a_bell").from_params("rab", {"budget": 64, "population": 16})
     rab_seconds = timed(lambda: rab.run(ctx), 1)[0]
     return {
@@ -75,6 +96,7 @@ def tier1_sd15(repeats: int) -> dict:
         "matrices": result.extra["matrices"],
         "embedding_recovery_s_per_concept": seconds,
         "embedding_recovery_median_s": sorted(seconds)[len(seconds) // 2],
+        "embedding_recovery_s_per_concept_edit_of_8": round(eight_seconds / 8, 4),
         "sources_per_concept": len(sources),
         "relative_kv_residual": result.extra["relative_kv_residual"],
         "ring_a_bell_budget": 64,

@@ -91,6 +91,7 @@ class AttackContext:
     suite_root: Path | None = None
     delta: dict[str, torch.Tensor] = field(default_factory=dict)  # the whole edit (tier 2)
     sampling: dict[str, Any] = field(default_factory=dict)  # the run's sampler settings
+    cache: dict[Any, Any] = field(default_factory=dict)  # shared by the units of one edit
 
 
 @dataclass

@@ -17,7 +17,7 @@ leaves this embedding able to bring the concept back; the attack then renders c'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import torch
 
@@ -27,6 +27,7 @@ from audits.attacks.base import Attack, AttackContext, AttackError, AttackOutput
 @dataclass(frozen=True)
 class EmbeddingRecoveryParams(AttackParams):
     regular_scale: float = 1e-3
+    dtype: Literal["float32", "float64"] = "float32"
 
     def validate(self) -> None:
         if not self.regular_scale > 0:
@@ -34,17 +35,22 @@ class EmbeddingRecoveryParams(AttackParams):
 
 
 def recovery_map(
-    original: dict[str, torch.Tensor], edited: dict[str, torch.Tensor], regular_scale: float
+    original: dict[str, torch.Tensor],
+    edited: dict[str, torch.Tensor],
+    regular_scale: float,
+    dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """K (d x d) with c' = K c for every token, over every K/V matrix (one d x d solve)."""
+    """K (d x d) with c' = K c for every token, over every K/V matrix (one d x d solve).
+    float32 halves the cost of the Gram sums; the K/V residual it leaves matches float64's."""
     from audits.erasers.rece import adversarial_embeddings
 
     names = list(original)
     d = original[names[0]].shape[1]
-    eye = torch.eye(d, dtype=original[names[0]].dtype, device=original[names[0]].device)
-    current = [edited[n] for n in names]
+    eye = torch.eye(d, dtype=dtype, device=original[names[0]].device)
+    current = [edited[n].to(dtype) for n in names]
+    before = [original[n].to(dtype) for n in names]
     # adversarial_embeddings(C) returns C K^T; with C = I that is K^T
-    return adversarial_embeddings(current, [original[n] for n in names], eye, regular_scale).T
+    return adversarial_embeddings(current, before, eye, regular_scale).T
 
 
 class EmbeddingRecovery(Attack):
@@ -59,9 +65,15 @@ class EmbeddingRecovery(Attack):
         prompts = [s.prompt for s in ctx.sources]
         enc = encode_prompts(ctx.pipe, prompts, dtype=torch.float64, device=ctx.device)
         rows = [enc.prompts.index(p) for p in prompts]
-        K = recovery_map(ctx.original, ctx.edited, self.params.regular_scale)
+        p: EmbeddingRecoveryParams = self.params
+        key = ("embedding_recovery", p.regular_scale, p.dtype)
+        if key not in ctx.cache:  # one solve per edit, shared by its concepts
+            dtype = getattr(torch, p.dtype)
+            ctx.cache[key] = recovery_map(ctx.original, ctx.edited, p.regular_scale, dtype)
+        K = ctx.cache[key].to(torch.float64)
         adv = enc.emb[rows] @ K.T
-        residual = _residual(ctx, enc.emb[rows], adv)
+        content = int(enc.last[rows[0]]) + 2  # the first source through its EOS token
+        residual = _residual(ctx, enc.emb[rows[0], :content], adv[0, :content])
         return AttackOutput(
             embeds=adv.to(torch.float32).cpu().contiguous(),
             extra={
@@ -74,7 +86,8 @@ class EmbeddingRecovery(Attack):
 
 def _residual(ctx: AttackContext, plain: torch.Tensor, adv: torch.Tensor) -> dict[str, float]:
     """sum_l ||W'_l c' - W_l c|| / sum_l ||W_l c|| with c' and with the plain c (how far the
-    edit moved the concept's K/V, and how much of that the embedding undoes)."""
+    edit moved the concept's K/V, and how much of that the embedding undoes), over the first
+    source prompt's tokens through EOS (a cheap diagnostic, not the objective)."""
     base = sum(float((plain @ W.T).norm()) for W in ctx.original.values())
     moved = sum(
         float((plain @ ctx.edited[n].T - plain @ W.T).norm()) for n, W in ctx.original.items()

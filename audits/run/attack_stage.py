@@ -93,6 +93,7 @@ def run_attacks(run: RunDir, plan: RunPlan, pipe, device: str, suite_root, say, 
 
     mats, _, dev = kv_matrices(pipe, ("to_v", "to_k"), torch.float64, device)
     original = dict(mats)
+    caches: dict[str, dict] = {}  # per edit: what its units share (e.g. the recovery map)
     for unit in todo:
         say(f"attack {unit.attack} on {unit.method} ({unit.concept}) -> {unit.unit_id}")
         delta = load_delta(run, unit.edit_id)
@@ -110,6 +111,7 @@ def run_attacks(run: RunDir, plan: RunPlan, pipe, device: str, suite_root, say, 
             suite_root,
             delta,
             plan.sampling,
+            caches.setdefault(unit.edit_id, {}),
         )
         try:
             _compute(run, unit, ctx)
