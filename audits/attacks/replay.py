@@ -88,10 +88,10 @@ class PromptReplay(Attack):
         if self.params.artifacts:
             from audits.attacks.artifacts import artifact_sources
 
-            folder = resolve(self.params.artifacts, suite.root, f"attack '{self.name}' artifacts")
+            folder = resolve(self.params.artifacts, suite.root, "artifacts folder")
             return artifact_sources(folder, limit)
         if self.params.csv:
-            path = resolve(self.params.csv, suite.root, f"attack '{self.name}' csv")
+            path = resolve(self.params.csv, suite.root, "csv")
             found = read_prompt_csv(
                 path, self.params.prompt_column, self.params.concept_column, seeds
             )

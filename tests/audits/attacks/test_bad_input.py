@@ -58,7 +58,7 @@ def test_bad_params_name_attack_and_param(tmp_path, capsys, monkeypatch, params,
 def test_missing_csv_and_missing_column(tmp_path, capsys, monkeypatch):
     yaml = "  bad:\n    kind: prompt_replay\n    params: {csv: nowhere.csv}\n"
     err = _fails(tmp_path / "a", yaml, capsys, monkeypatch)
-    assert "attack 'bad' csv 'nowhere.csv' not found" in err
+    assert "attack 'bad': csv 'nowhere.csv' not found" in err
     yaml = "  bad:\n    kind: prompt_replay\n    params: {csv: concepts.csv, prompt_column: text}\n"
     err = _fails(tmp_path / "b", yaml, capsys, monkeypatch)
     assert "missing column 'text'" in err
