@@ -161,12 +161,11 @@ def score_and_aggregate(
 ) -> dict[str, int]:
     """Stages 3 and 4 with the evaluators already built (`build_scorers`); rank 0 aggregates."""
     from audits.run.aggregate_stage import aggregate
+    from audits.run.attack_score import attack_scorers, run_attack_score
     from audits.run.ranks import Ranks
     from audits.run.score_stage import run_score, scorer_probes
 
     ranks = ranks or Ranks()
-    from audits.run.attack_score import attack_scorers, run_attack_score
-
     probes_by_scorer = scorer_probes(suite, metrics, list(built))
     attack_scoring = attack_scorers(suite, metrics) if plan.attacks else []
     for name in attack_scoring:  # the attacks' plain source prompts, for the plain rate

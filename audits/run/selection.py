@@ -103,7 +103,9 @@ def _unavailable_attacks(suite: Suite, profile, metrics: list[str]) -> list[dict
 def selected_attacks(suite: Suite, profile_name: str, not_computed: list[dict]) -> list[str]:
     """The profile's attacks that run (those not listed as not computed)."""
     profile = suite.profile(profile_name)
-    if not any(suite.metrics[m].kind == "attack_success_rate" for m in profile.metrics):
+    skipped = {item.get("metric") for item in not_computed}
+    metrics = [m for m in profile.metrics if m not in skipped]
+    if not any(suite.metrics[m].kind == "attack_success_rate" for m in metrics):
         return []
     left_out = {item.get("attack") for item in not_computed}
     return [a for a in profile.attacks if a not in left_out]
