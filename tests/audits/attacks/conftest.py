@@ -16,6 +16,15 @@ needs_toyworld = pytest.mark.skipif(not WEIGHTS.is_file(), reason="toy world wei
 
 
 @pytest.fixture(scope="package", autouse=True)
+def library_loggers():
+    """Let transformers create its stderr log handler now, outside any test's `capsys`: made
+    inside one, it would keep writing to that test's closed stream in later tests."""
+    from transformers.utils import logging
+
+    logging.get_verbosity()
+
+
+@pytest.fixture(scope="package", autouse=True)
 def one_thread():
     """One intra-op thread: on a shared 2-core machine two spinning threads are much slower."""
     import torch
