@@ -161,7 +161,9 @@ def aggregate(
                     | {"generation": plan.sampling, "model": header.get("model")}
                 )
     from audits.claims.reported import reported_for_profile
+    from audits.run.attack_results import attack_rows
 
+    rows += attack_rows(run, plan, suite, metrics, header)
     profile = header["suite"]["profile"]
     reported, reported_sha256 = reported_for_profile(suite.root, profile)
     claims = suite.claims.to_config() if suite.claims is not None else None

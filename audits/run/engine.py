@@ -99,7 +99,10 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     run = RunDir(out)
     if old:
         check_resume(old["identity"], identity, out)
-    plan = plan_run(suite, profile_name, methods, req.limit, model, dtype, req.micro_batch)
+    from audits.run.selection import selected_attacks
+
+    attacks = selected_attacks(suite, profile_name, not_computed)
+    plan = plan_run(suite, profile_name, methods, req.limit, model, dtype, req.micro_batch, attacks)
     # evaluators are loaded before any work, so a missing checkpoint stops the run at once
     built = build_scorers(suite, scorers, req.device, req.batch_size)
     if ranks.main and not old:  # the manifest first: from then on the directory is resumable
@@ -129,6 +132,13 @@ def run_stages(
     ranks.barrier()
     cache = ImageCache(req.cache) if req.cache else None
     counts["images"] = run_generate(run, plan, pipe, req.batch_size, say, cache, ranks)
+    if plan.attacks:
+        from audits.run.attack_stage import render_attacks, run_attacks
+
+        ranks.barrier()
+        counts["attack_units"] = run_attacks(run, plan, pipe, req.device, suite.root, say, ranks)
+        ranks.barrier()
+        counts["attack_images"] = render_attacks(run, plan, pipe, req.batch_size, say, ranks)
     del pipe
     ranks.barrier()
     counts.update(
@@ -151,12 +161,19 @@ def score_and_aggregate(
 ) -> dict[str, int]:
     """Stages 3 and 4 with the evaluators already built (`build_scorers`); rank 0 aggregates."""
     from audits.run.aggregate_stage import aggregate
+    from audits.run.attack_score import attack_scorers, run_attack_score
     from audits.run.ranks import Ranks
     from audits.run.score_stage import run_score, scorer_probes
 
     ranks = ranks or Ranks()
     probes_by_scorer = scorer_probes(suite, metrics, list(built))
+    attack_scoring = attack_scorers(suite, metrics) if plan.attacks else []
+    for name in attack_scoring:  # the attacks' plain source prompts, for the plain rate
+        sources = {p for u in plan.attacks for p in u.probes if p in plan.probes}
+        probes_by_scorer.setdefault(name, [])
+        probes_by_scorer[name] += sorted(sources - set(probes_by_scorer[name]))
     scored = run_score(run, plan, suite, built, probes_by_scorer, force, say, ranks)
+    scored += run_attack_score(run, plan, suite, built, attack_scoring, force, say, ranks)
     ranks.barrier()
     if ranks.main:
         header = results_header(run, suite)

@@ -79,17 +79,24 @@ def render_png(image) -> bytes:
 
 @torch.no_grad()
 def generate_batch(
-    pipe, prompts: list[str], seeds: list[int], sampling: dict[str, Any], groups: list[int]
+    pipe,
+    prompts: list[str],
+    seeds: list[int],
+    sampling: dict[str, Any],
+    groups: list[int],
+    prompt_embeds: torch.Tensor | None = None,
 ) -> list:
     """PIL images for `prompts`, image i from a CPU generator seeded with `seeds[i]`; the
-    networks see the images in groups of the given sizes (which sum to len(prompts))."""
+    networks see the images in groups of the given sizes (which sum to len(prompts)). With
+    `prompt_embeds` (attacks), those rows replace the encoded prompts."""
     from audits.run.batch_invariance import grouped
 
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
     negative = sampling["negative_prompt"]
     with grouped(pipe, groups):
         out = pipe(
-            prompt=prompts,
+            prompt=prompts if prompt_embeds is None else None,
+            prompt_embeds=prompt_embeds,
             negative_prompt=[negative] * len(prompts) if negative else None,
             num_inference_steps=sampling["steps"],
             guidance_scale=sampling["guidance_scale"],

@@ -7,7 +7,7 @@ sampling dtype), so the same command always plans the same units in the same ord
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from audits.errors import AuditError
@@ -72,6 +72,7 @@ class RunPlan:
     probes: dict[str, ProbePlan]
     groups: list[Group]
     sampling: dict[str, Any]
+    attacks: list[Any] = field(default_factory=list)  # attack_plan.AttackUnit, plan order
 
     def image_id(self, edit_id: str, prompt: str, seed: int) -> str:
         return short(image_identity(edit_id, prompt, seed, self.sampling))
@@ -93,6 +94,7 @@ class RunPlan:
             "probes": {n: asdict(p) for n, p in self.probes.items()},
             "groups": [asdict(g) for g in self.groups],
             "sampling": self.sampling,
+            "attacks": [u.to_json() for u in self.attacks],
         }
 
 
@@ -147,6 +149,7 @@ def plan_run(
     model: dict[str, Any],
     dtype: str,
     micro_batch: int = 8,
+    attacks: list[str] | None = None,
 ) -> RunPlan:
     """Every edit, probe and results group of the run, in a fixed order."""
     assert suite.concepts is not None
@@ -183,7 +186,12 @@ def plan_run(
             edits.setdefault(edit_id, EditUnit(edit_id, spec.name, kind, version, config, concepts))
             groups.append(Group(spec.name, es.name, len(es.concepts), tuple(es.concepts), edit_id))
     probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
-    return RunPlan(list(edits.values()), probes, groups, sampling)
+    units = []
+    if attacks:
+        from audits.run.attack_plan import plan_attacks
+
+        units = plan_attacks(suite, profile_name, attacks, list(edits.values()), probes, limit)
+    return RunPlan(list(edits.values()), probes, groups, sampling, units)
 
 
 def plan_from_json(data: dict[str, Any]) -> RunPlan:
@@ -194,4 +202,7 @@ def plan_from_json(data: dict[str, Any]) -> RunPlan:
         cases = tuple(Case(**{**c, "seeds": tuple(c["seeds"])}) for c in p["cases"])
         probes[name] = ProbePlan(**{**p, "cases": cases})
     groups = [Group(**{**g, "concepts": tuple(g["concepts"])}) for g in data["groups"]]
-    return RunPlan(edits, probes, groups, data["sampling"])
+    from audits.run.attack_plan import AttackUnit
+
+    attacks = [AttackUnit.from_json(u) for u in data.get("attacks", [])]
+    return RunPlan(edits, probes, groups, data["sampling"], attacks)

@@ -82,6 +82,12 @@ def status(path: Path) -> list[str]:
     }
     done = sum(1 for e, i in total if run.image_done(e, i))
     lines.append(f"generate  {done}/{len(total)} image(s)")
+    if plan.attacks:
+        from audits.attacks.artifacts import artifact_done
+        from audits.run.attack_stage import artifact_folder
+
+        made = sum(1 for u in plan.attacks if artifact_done(artifact_folder(run, u), u.unit_id))
+        lines.append(f"attack    {made}/{len(plan.attacks)} unit(s)")
     score_files = list((run.root / "scores").glob("*/*/*.json"))
     lines.append(f"score     {len(score_files)} score file(s)")
     results = read_json(run.results)

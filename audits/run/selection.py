@@ -64,8 +64,7 @@ def selected(
             skipped.append({"metric": name, "reason": missing[f"scorer {spec.scorer}"]})
             continue
         metrics.append(name)
-    for name in profile.attacks:
-        skipped.append({"attack": name, "reason": "attacks are not run in this version"})
+    skipped += _unavailable_attacks(suite, profile, metrics)
     if skipped and not skip:
         first = next(iter(skipped))
         what = f"metric {first['metric']}" if "metric" in first else f"attack {first['attack']}"
@@ -77,3 +76,36 @@ def selected(
     used = {suite.metrics[m].scorer for m in metrics if suite.metrics[m].scorer}
     scorers = [s for s in profile.scorers if s in used]
     return scorers, metrics, skipped
+
+
+def _unavailable_attacks(suite: Suite, profile, metrics: list[str]) -> list[dict]:
+    """Attacks that cannot run (not implemented, or no attack_success_rate metric to score
+    them); a typo in a kind or a bad param is an error here, before any work."""
+    from audits.run.attack_plan import build_attack
+
+    skipped = []
+    scored = any(suite.metrics[m].kind == "attack_success_rate" for m in metrics)
+    spec = suite.profiles.get(profile.name)
+    if not scored and not (spec and spec.attacks):
+        return []  # attacks picked only by "empty means all" need a metric that scores them
+    for name in profile.attacks:
+        try:
+            build_attack(suite, name)
+        except NotImplementedEntryError as err:
+            skipped.append({"attack": name, "reason": str(err)})
+            continue
+        if not scored:
+            reason = "no attack_success_rate metric in the profile to score it"
+            skipped.append({"attack": name, "reason": reason})
+    return skipped
+
+
+def selected_attacks(suite: Suite, profile_name: str, not_computed: list[dict]) -> list[str]:
+    """The profile's attacks that run (those not listed as not computed)."""
+    profile = suite.profile(profile_name)
+    skipped = {item.get("metric") for item in not_computed}
+    metrics = [m for m in profile.metrics if m not in skipped]
+    if not any(suite.metrics[m].kind == "attack_success_rate" for m in metrics):
+        return []
+    left_out = {item.get("attack") for item in not_computed}
+    return [a for a in profile.attacks if a not in left_out]

@@ -1,0 +1,168 @@
+"""What every attack is: a kind with a version and an access tier, validated params (with a
+budget and a seed where it searches), and `run` from one concept's source prompts to
+adversarial inputs.
+
+Tiers say what access an attack needed, so an auditor can tell a regulator's black-box result
+from a researcher's white-box one:
+  0  black-box text: prompts only;
+  1  text-encoder access and the K/V weights, no UNet gradients;
+  2  white-box: UNet gradients.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from audits.errors import AuditError
+
+ACCESS = {
+    0: "black-box text (prompts only)",
+    1: "text encoder and K/V weights (no UNet gradients)",
+    2: "white-box (UNet gradients)",
+}
+
+
+class AttackError(AuditError):
+    """A bad attack configuration or input, named in one line."""
+
+
+@dataclass(frozen=True)
+class AttackParams:
+    """Base of every attack's params: typed fields checked on construction. `budget` and `seed`
+    are declared by the attacks that search; closed-form ones have neither."""
+
+    def __post_init__(self) -> None:
+        from scapre.fields import coerce_field
+
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value = coerce_field(f.name, getattr(self, f.name), hints[f.name], AttackError)
+            object.__setattr__(self, f.name, value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Range checks; raise AttackError naming the param."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source prompt of the attacked concept, with the seeds its images use."""
+
+    probe: str
+    index: int
+    prompt: str
+    seeds: tuple[int, ...]
+    embeds_sha256: str = ""  # a saved embedding row being replayed (its content)
+    embeds_file: str = ""  # where that row is read from (never part of an identity)
+    embeds_row: int = -1
+
+    def identity(self) -> dict:
+        out = {"probe": self.probe, "index": self.index, "prompt": self.prompt}
+        out["seeds"] = list(self.seeds)
+        return out | ({"embeds_sha256": self.embeds_sha256} if self.embeds_sha256 else {})
+
+
+@dataclass
+class AttackContext:
+    """What an attack may read for one (edit, concept). `original` and `edited` map every
+    cross-attention K/V weight name to its matrix (float64, on `device`), in official order."""
+
+    pipe: Any
+    concept: str
+    sources: list[Source]
+    original: dict[str, torch.Tensor]
+    edited: dict[str, torch.Tensor]
+    edited_names: tuple[str, ...]
+    device: str = "cpu"
+    suite_root: Path | None = None
+    delta: dict[str, torch.Tensor] = field(default_factory=dict)  # the whole edit (tier 2)
+    sampling: dict[str, Any] = field(default_factory=dict)  # the run's sampler settings
+    cache: dict[Any, Any] = field(default_factory=dict)  # shared by the units of one edit
+
+
+@dataclass
+class AttackOutput:
+    """Adversarial inputs, one per source (same order): prompts or (n, L, d) prompt embeddings.
+    `evaluations` counts the objective evaluations spent (<= budget); `extra` is recorded."""
+
+    prompts: list[str] | None = None
+    embeds: torch.Tensor | None = None
+    evaluations: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Attack(ABC):
+    """One attack kind. `params_class` parses the suite's params; `run` attacks one concept."""
+
+    kind: ClassVar[str]
+    version: ClassVar[str]
+    tier: ClassVar[int]
+    params_class: ClassVar[type[AttackParams]]
+
+    def __init__(self, name: str, params: AttackParams) -> None:
+        self.name, self.params = name, params
+
+    @classmethod
+    def from_params(cls, name: str, params: dict[str, Any]) -> Attack:
+        """Parse params; an unknown or bad one is a one-line error naming attack and param."""
+        names = {f.name for f in dataclasses.fields(cls.params_class)}
+        unknown = sorted(set(params) - names)
+        if unknown:
+            allowed = ", ".join(sorted(names)) or "none"
+            raise AttackError(
+                f"attack '{name}' ({cls.kind}): unknown param(s) {', '.join(unknown)};"
+                f" allowed: {allowed}"
+            )
+        try:
+            return cls(name, cls.params_class(**params))
+        except AttackError as err:
+            raise AttackError(f"attack '{name}' ({cls.kind}): param {err}") from None
+
+    @property
+    def budget(self) -> int | None:
+        return getattr(self.params, "budget", None)
+
+    @property
+    def seed(self) -> int | None:
+        return getattr(self.params, "seed", None)
+
+    def describe(self) -> dict[str, Any]:
+        """What every result row and artifact record repeats about the attack."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "version": self.version,
+            "tier": self.tier,
+            "access": ACCESS[self.tier],
+            "budget": self.budget,
+            "seed": self.seed,
+            "params": self.params.to_dict(),
+        }
+
+    def sources(self, suite, cases_by_probe, probes: tuple[str, ...], limit: int | None, seeds=()):
+        """(concept -> sources) this attack starts from: by default the cases of its probes."""
+        out: dict[str, list[Source]] = {}
+        for probe in probes:
+            for case in cases_by_probe[probe]:
+                out.setdefault(case.concept, []).append(
+                    Source(probe, case.index, case.prompt, tuple(case.seeds))
+                )
+        return out
+
+    @abstractmethod
+    def run(self, ctx: AttackContext) -> AttackOutput:
+        """Adversarial inputs for `ctx.sources` (deterministic for the params' seed)."""

@@ -1,0 +1,110 @@
+"""Planning attacks: one unit per (attack, edit, erased concept) that has source prompts.
+
+A unit's identity is what determines its artifact: the attack kind, version and full params
+(budget and seed included), the edit, the concept and the source prompts with their seeds (for
+replays of saved embeddings, each row's sha256, never its path). The reference edit `none` is
+not attacked: its renders of every unit's inputs are the base rate beside each result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from audits.attacks.base import Attack, AttackError, Source
+from audits.errors import AuditError
+from audits.run.identity import identity_hash, short
+
+REFERENCE = "none"
+
+
+@dataclass(frozen=True)
+class AttackUnit:
+    unit_id: str
+    attack: str  # the suite's attack name
+    kind: str
+    version: str
+    tier: int
+    params: dict[str, Any]
+    probes: tuple[str, ...]
+    edit_id: str
+    method: str
+    concept: str
+    sources: tuple[Source, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AttackUnit:
+        sources = tuple(Source(**{**s, "seeds": tuple(s["seeds"])}) for s in data["sources"])
+        return cls(**{**data, "probes": tuple(data["probes"]), "sources": sources})
+
+
+def build_attack(suite, name: str) -> Attack:
+    """The suite's attack `name`, its kind looked up (did-you-mean on a typo), params checked."""
+    from audits.registry import ATTACKS
+
+    spec = suite.attacks[name]
+    return ATTACKS.get(spec.kind).from_params(name, dict(spec.params))
+
+
+def attack_identity(attack: Attack, edit_id: str, concept: str, sources) -> str:
+    return identity_hash(
+        "attack",
+        {
+            "attack": attack.kind,
+            "version": attack.version,
+            "params": attack.params.to_dict(),
+            "edit": edit_id,
+            "concept": concept,
+            "sources": [s.identity() for s in sources],
+        },
+    )
+
+
+def plan_attacks(suite, profile_name: str, names, edits, probes, limit) -> list[AttackUnit]:
+    """Every attack unit of the run, in a fixed order (attack, edit, concept in erase order)."""
+    from audits.run.plan import plan_probe
+
+    seeds = tuple(suite.profile(profile_name).generation.seeds)
+    units: list[AttackUnit] = []
+    for name in names:
+        spec = suite.attacks[name]
+        attack = build_attack(suite, name)
+        cases = {
+            p: (probes[p] if p in probes else plan_probe(suite, p, profile_name, limit)).cases
+            for p in spec.probes
+        }
+        try:
+            sources = attack.sources(suite, cases, spec.probes, limit, seeds)
+        except AttackError as err:
+            raise AuditError(f"attack '{name}': {err}") from None
+        if not any(sources.values()):
+            raise AuditError(
+                f"attack '{name}' has no source prompts: give it probes (or a csv / artifacts)"
+            )
+        for edit in edits:
+            if edit.kind == REFERENCE:
+                continue
+            for concept in edit.concepts:
+                found = tuple(sources.get(concept, ()))
+                if not found:
+                    continue
+                unit_id = short(attack_identity(attack, edit.edit_id, concept, found))
+                units.append(
+                    AttackUnit(
+                        unit_id,
+                        name,
+                        attack.kind,
+                        attack.version,
+                        attack.tier,
+                        attack.params.to_dict(),
+                        tuple(spec.probes),
+                        edit.edit_id,
+                        edit.method,
+                        concept,
+                        found,
+                    )
+                )
+    return units
