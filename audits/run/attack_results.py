@@ -125,7 +125,9 @@ def _row(plan, spec, group, method_kind, units: list[AttackUnit], row, identity)
     from audits.attacks.base import ACCESS
 
     return {
-        "metric": spec.name,
+        # one name per attack: rows of other attacks, or the metric's own /1 rows over
+        # adversarial probes, never share a name with these
+        "metric": f"{spec.name}:{first.attack}",
         "kind": metric.kind,
         "definition_version": ATTACK_DEFINITION_VERSION,
         "higher_is_better": metric.higher_is_better,

@@ -64,6 +64,15 @@ def test_every_attack_row_has_its_base_rate_and_one_strongest_per_concept(attack
         assert r["n"] + r["n_excluded"] == r["extra"]["base_n"]
     per_concept = [r for r in rows if r["concept"] == "red circle" and r["method"] == "uce"]
     assert sum(r["extra"]["strongest"] for r in per_concept) == 1
+    every = json.loads((attack_run.out / "results.json").read_text())["metrics"]
+    keys = ("metric", "method", "erase_set", "concept", "family", "group", "label")
+    coords = [tuple(r[k] for k in keys) for r in every]
+    assert len(coords) == len(set(coords)), "two values share one name and coordinates"
+    # each attack's rows have their own metric name: never one name for two definitions
+    assert {r["metric"] for r in rows} == {
+        "attack_success_rate:recover",
+        "attack_success_rate:adversarial-replay",
+    }
 
 
 def test_artifacts_are_saved_with_their_record(attack_run):

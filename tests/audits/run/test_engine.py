@@ -41,6 +41,9 @@ def test_every_value_describes_itself(base_run):
         assert row["n_excluded"] == sum(row["exclusions"].values())
         if row["value"] is not None and row["ci"]:
             assert row["ci_low"] <= row["value"] <= row["ci_high"]
+    keys = ("metric", "method", "erase_set", "concept", "family", "group", "label")
+    coords = [tuple(r[k] for k in keys) for r in results["metrics"]]
+    assert len(coords) == len(set(coords)), "two values share one name and coordinates"
     overall = next(r for r in results["metrics"] if r["metric"] == "overall")
     assert overall["probes"] == ["target", "neighbor"] and overall["scorer"] is None
     uq = [r for r in results["metrics"] if r["metric"] == "uq"]
