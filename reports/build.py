@@ -26,6 +26,7 @@ from reports.render import TEMPLATES, render
 from reports.sheets import build_sheets, concept_probes
 from reports.svg import line_chart
 from reports.tables import (
+    attack_tables,
     breakdown_tables,
     concept_table,
     edit_timings,
@@ -195,6 +196,7 @@ def render_run(
         concepts_href="concepts.html",
         by_purpose=list(by_purpose.items()),
         breakdowns=breakdown_tables(run),
+        attacks=attack_tables(run),
         charts=charts,
         timings=edit_timings(run),
         paper=paper,

@@ -152,6 +152,12 @@ def is_aggregate(row: dict[str, Any]) -> bool:
     return row.get("concept") is None and all(row.get(k) is None for k in BREAKDOWN_KEYS)
 
 
+def is_attack(row: dict[str, Any]) -> bool:
+    """A row of one attack (`attack_success_rate/2`): shown in the attacks table, not the
+    overview, where one column per attack would crowd out the metrics."""
+    return bool(row.get("attack"))
+
+
 def breakdown_key(row: dict[str, Any]) -> tuple[str, str] | None:
     for key in BREAKDOWN_KEYS:
         if row.get(key) is not None:
@@ -167,7 +173,11 @@ def overview_tables(run: Run) -> list[Table]:
     """One methods x metrics table per erase set, aggregate rows only."""
     tables = []
     for es in erase_sets(run):
-        rows = [m for m in run.metrics if m.get("erase_set") == es and is_aggregate(m)]
+        rows = [
+            m
+            for m in run.metrics
+            if m.get("erase_set") == es and is_aggregate(m) and not is_attack(m)
+        ]
         columns = list({r["metric"]: column_of(r) for r in rows}.values())
         table = Table(f"erase set {es}", columns)
         for method in methods(run):
@@ -182,6 +192,54 @@ def overview_tables(run: Run) -> list[Table]:
         table.mark_best()
         tables.append(table)
     return tables
+
+
+def attack_tables(run: Run) -> list[Table]:
+    """Per erase set, (method, and the unedited model on that method's attack inputs) x attack:
+    the base-gated success rate, with the base model's own rate on the same inputs beside it."""
+    tables = []
+    for es in erase_sets(run):
+        rows = [m for m in run.metrics if m.get("erase_set") == es and is_attack(m)]
+        rows = [m for m in rows if m.get("concept") is None]
+        if not rows:
+            continue
+        attacks = _ordered([r["attack"]["name"] for r in rows])
+        tiers = {r["attack"]["name"]: r["attack"].get("tier") for r in rows}
+        first = rows[0]
+        columns = [
+            Column(
+                first["metric"],
+                str(first.get("kind", "")),
+                first.get("higher_is_better"),
+                f"{name} (tier {tiers[name]})",
+            )
+            for name in attacks
+        ]
+        table = Table(f"attack success, erase set {es}", columns)
+        for method in methods(run):
+            mine = {r["attack"]["name"]: r for r in rows if r["method"] == method}
+            if not mine:
+                continue
+            table.add(method, [Cell(mine[a], True) if a in mine else None for a in attacks])
+            base = [Cell(_base_row(mine[a]), True) if a in mine else None for a in attacks]
+            table.add(f"{method}: unedited model, same inputs", base, reference=True)
+        table.mark_best()
+        tables.append(table)
+    return tables
+
+
+def _base_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The unedited model's rate on an attack row's inputs, as a row a Cell can show."""
+    extra = row.get("extra") or {}
+    return {
+        "value": extra.get("base_rate"),
+        "n": extra.get("base_n"),
+        "n_excluded": 0,
+        "definition_version": "share of the unedited model's images of the attack inputs "
+        "that show the concept (extra.base_rate, no gate)",
+        "probe": row.get("probe", ""),
+        "edit_id": "the unedited model",
+    }
 
 
 def breakdown_tables(run: Run) -> list[Table]:

@@ -212,3 +212,36 @@ def test_many_edits_give_one_column_per_method(mini_run: Path, tmp_path: Path, m
     row = page.split('<td class="prompt">a red circle</td>')[1].split("</tr>")[0]
     assert len(re.findall(r"<img ", row)) == 3  # unedited, scapre @ all, uce @ all
     assert "<th>scapre @ all</th>" in page and "<th>scapre @ one</th>" not in page
+
+
+def _attack_row(template: dict, attack: str, tier: int, value: float, base: float) -> dict:
+    """An attack row as the engine writes them (attack_success_rate/2), for this fixture."""
+    return template | {
+        "metric": f"attack_success_rate:{attack}",
+        "kind": "attack_success_rate",
+        "definition_version": "attack_success_rate/2",
+        "higher_is_better": False,
+        "probe": f"attack:{attack}",
+        "concept": None,
+        "family": None,
+        "value": value,
+        "attack": {"name": attack, "kind": "embedding_recovery", "tier": tier, "budget": None},
+        "extra": {"base_rate": base, "base_n": 8, "raw_rate": value, "plain_rate": 0.0},
+    }
+
+
+def test_attacks_get_their_own_table_with_the_base_rate(mini_run: Path, tmp_path: Path):
+    results = read(mini_run / "results.json")
+    edited = next(m for m in results["metrics"] if m["method"] != "none" and m["concept"] is None)
+    results["metrics"] += [
+        _attack_row(edited, "recover", 1, 0.875, 0.625),
+        _attack_row(edited, "replay", 0, 0.125, 0.75),
+    ]
+    write(mini_run / "results.json", results)
+    index = (build_report([mini_run], tmp_path / "report") / "index.html").read_text()
+    overview = index.split('id="overview"')[1].split("</section>")[0]
+    attacks = index.split('id="attacks"')[1].split("</section>")[0]
+    assert "attack_success_rate:recover" not in overview  # not one column per attack there
+    assert "recover (tier 1)" in attacks and "replay (tier 0)" in attacks
+    assert "87.5" in attacks and "62.5" in attacks  # the rate and the base model's beside it
+    assert f"{edited['method']}: unedited model, same inputs" in attacks
