@@ -222,7 +222,7 @@ def attack_tables(run: Run) -> list[Table]:
                 continue
             table.add(method, [Cell(mine[a], True) if a in mine else None for a in attacks])
             base = [Cell(_base_row(mine[a]), True) if a in mine else None for a in attacks]
-            table.add(f"{method}: unedited model, same inputs", base, reference=True)
+            table.add(f"on {method}'s inputs", base, reference=True)  # shown "(unedited)"
         table.mark_best()
         tables.append(table)
     return tables

@@ -244,4 +244,4 @@ def test_attacks_get_their_own_table_with_the_base_rate(mini_run: Path, tmp_path
     assert "attack_success_rate:recover" not in overview  # not one column per attack there
     assert "recover (tier 1)" in attacks and "replay (tier 0)" in attacks
     assert "87.5" in attacks and "62.5" in attacks  # the rate and the base model's beside it
-    assert f"{edited['method']}: unedited model, same inputs" in attacks
+    assert f"on {edited['method']}&#39;s inputs (unedited)" in attacks
