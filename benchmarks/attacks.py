@@ -1,6 +1,7 @@
 """Benchmark the attacks' own cost (before any image is generated).
 
-    .venv/bin/python benchmarks/attacks.py            # CPU, one torch thread
+    .venv/bin/python benchmarks/attacks.py                # CPU, one torch thread
+    .venv/bin/python benchmarks/attacks.py --threads 2    # both cores of a 2-core machine
 
 - Tier 1 at SD 1.5 text width: the SD 1.5-shaped UNet (16 cross-attention layers x to_k/to_v,
   768 -> 320/640/1280) and a CLIP ViT-L/14-shaped text encoder with random weights, edited by UCE
@@ -131,9 +132,12 @@ def tier2_toyworld(repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/attacks-cpu.json"))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--out", default=None, help="default benchmarks/results/attacks-cpu.json")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
+    suffix = "" if args.threads == 1 else f"-{args.threads}threads"
+    args.out = args.out or str(ROOT / f"benchmarks/results/attacks-cpu{suffix}.json")
     results = {
         "benchmark": "attacks (cost before generation)",
         "device": "cpu",
