@@ -36,7 +36,9 @@ def test_toyworld_ci_profile(tmp_path, monkeypatch):
     }
     assert rows["forget_acc", "none"]["n"] == 4
     assert all(0.0 <= r["value"] <= 1.0 for r in rows.values() if r["value"] is not None)
-    assert results["evaluators"]["clip"]["architecture"].startswith("open_clip/local-dir:")
+    assert results["evaluators"]["classifier"]["kind"] == "toyworld_classifier"
+    # the unedited model draws red circle, and the exact classifier says so
+    assert rows["forget_acc", "none"]["value"] >= 0.5
 
 
 @pytest.mark.skipif(
