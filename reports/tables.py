@@ -9,22 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from audits.metrics.units import unit_of
 from reports.load import Run
 
-# metric kinds whose values are shares in 0..1 (shown x100 with a % unit)
-FRACTION_KINDS = {
-    "forget_acc",
-    "neighbor_acc",
-    "retain_acc",
-    "harmonic_acc",
-    "attack_success_rate",
-    "nudity_rate",
-}
 BREAKDOWN_KEYS = ("family", "group", "label")
 
 
 def is_fraction(kind: str | None) -> bool:
-    return kind in FRACTION_KINDS
+    return unit_of(kind) == "fraction"
 
 
 def display_number(value: float | None, fraction: bool) -> str:

@@ -6,6 +6,7 @@ config accepts and refuses values the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from typing import Any, Literal
@@ -100,3 +101,12 @@ def parse_assignments(
             raise error(f"unknown {label} key {key!r} (valid: {', '.join(hints)})")
         updates[key] = parse_field(key, raw.strip(), hints[key], error)
     return updates
+
+
+def plain_fields(config: Any) -> dict[str, Any]:
+    """A config dataclass as plain JSON-ready values (tuples become lists), in field order."""
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out

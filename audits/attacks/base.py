@@ -51,11 +51,10 @@ class AttackParams:
         """Range checks; raise AttackError naming the param."""
 
     def to_dict(self) -> dict[str, Any]:
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
+        """Plain JSON-ready values: tuples become lists."""
+        from scapre.fields import plain_fields
+
+        return plain_fields(self)
 
 
 @dataclass(frozen=True)

@@ -10,20 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from audits.metrics.units import unit_of
+
 CLAIMS_SCHEMA = "scapre-audit/claims/1"
 VERDICTS = ("supported", "not supported", "not checkable")
 PAPER = "ScaPre (Forget Many, Forget Right; ICLR 2026, arXiv 2601.06162)"
 REFERENCE = "none"
-# the unit each metric kind is stored in (results.json); any other kind is a plain score
-FRACTION_KINDS = {
-    "forget_acc",
-    "neighbor_acc",
-    "retain_acc",
-    "harmonic_acc",
-    "attack_success_rate",
-    "nudity_rate",
-}
-PERCENT_KINDS = {"overall_acc"}
 GPU_HOUR_S = 3600.0
 
 Claim = dict[str, Any]
@@ -460,7 +452,7 @@ def edit_time_claim(
 
 # -- reproduction ---------------------------------------------------------------------------
 def measured_unit(kind: str) -> str:
-    return "fraction" if kind in FRACTION_KINDS else "percent" if kind in PERCENT_KINDS else "score"
+    return unit_of(kind)
 
 
 def _convert(x: float | None, unit: str, to: str) -> float | None:

@@ -39,11 +39,9 @@ class EraserConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values: tuples become lists."""
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
+        from scapre.fields import plain_fields
+
+        return plain_fields(self)
 
     @classmethod
     def from_dict(cls, data: typing.Mapping[str, Any]) -> EraserConfig:
