@@ -224,7 +224,13 @@ def _render(run, plan, pipe, unit, record, edit_id, with_embeds, groups) -> int:
         embeds = rows[[im.source for im in batch]].to(pipe.unet.device, pipe.unet.dtype)
     try:
         pictures = generate_batch(
-            pipe, [im.prompt for im in batch], seeds, plan.sampling, sizes, prompt_embeds=embeds
+            pipe,
+            [im.prompt for im in batch],
+            seeds,
+            plan.sampling,
+            sizes,
+            prompt_embeds=embeds,
+            pad_to=int(plan.sampling["micro_batch"]),
         )
     except (RuntimeError, ValueError) as err:
         raise AuditError(f"render attack {unit.attack}/{unit.unit_id} on {edit_id}: {err}") from err

@@ -77,6 +77,18 @@ def render_png(image) -> bytes:
     return buf.getvalue()
 
 
+def padded(groups: list[int], pad_to: int | None) -> tuple[list[int], list[int]]:
+    """(row index of every padded row, the padded group sizes): each group shorter than
+    `pad_to` is filled with copies of its last row, so the networks always see full groups."""
+    rows, sizes, start = [], [], 0
+    for size in groups:
+        fill = max(size, pad_to or size)
+        rows += list(range(start, start + size)) + [start + size - 1] * (fill - size)
+        sizes.append(fill)
+        start += size
+    return rows, sizes
+
+
 @torch.no_grad()
 def generate_batch(
     pipe,
@@ -85,12 +97,21 @@ def generate_batch(
     sampling: dict[str, Any],
     groups: list[int],
     prompt_embeds: torch.Tensor | None = None,
+    pad_to: int | None = None,
 ) -> list:
     """PIL images for `prompts`, image i from a CPU generator seeded with `seeds[i]`; the
     networks see the images in groups of the given sizes (which sum to len(prompts)). With
-    `prompt_embeds` (attacks), those rows replace the encoded prompts."""
+    `pad_to`, a shorter group is filled with copies of its last image, whose outputs are
+    dropped: kernels block differently for different batch shapes, so an image made in a short
+    group (the last of an edit) would otherwise differ from the same image made in a full group
+    of another run. With `prompt_embeds` (attacks), those rows replace the encoded prompts."""
     from audits.run.batch_invariance import grouped
 
+    rows, groups = padded(groups, pad_to)
+    prompts, seeds = [prompts[r] for r in rows], [seeds[r] for r in rows]
+    if prompt_embeds is not None:
+        prompt_embeds = prompt_embeds[rows]
+    keep = [i for i, r in enumerate(rows) if i == 0 or r != rows[i - 1]]
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
     negative = sampling["negative_prompt"]
     with grouped(pipe, groups):
@@ -105,7 +126,7 @@ def generate_batch(
             generator=generators,
             output_type="pil",
         )
-    return out.images
+    return [out.images[i] for i in keep]
 
 
 def fill_from_cache(run: RunDir, plan: RunPlan, cache) -> int:
@@ -173,6 +194,7 @@ def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, groups) 
             [b[2] for b in batch],
             plan.sampling,
             [len(g) for g in groups],
+            pad_to=int(plan.sampling["micro_batch"]),
         )
     except (RuntimeError, ValueError) as err:
         raise AuditError(f"generate unit images/{first} (batch of {len(batch)}): {err}") from err
