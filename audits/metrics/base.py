@@ -77,6 +77,10 @@ class Metric(ABC):
     def compute(self, data: MetricInput) -> list[ResultRow]:
         """Rows for this group: the aggregate (concept None) and any breakdowns."""
 
+    @classmethod  # noqa: B027 - an optional hook
+    def check_params(cls, name: str, params: dict[str, Any]) -> None:
+        """Refuse a suite's params before any work (AuditError naming the metric)."""
+
     def describe(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
@@ -159,7 +163,10 @@ class TableMetric(DerivedMetric):
 
     @abstractmethod
     def compute_table(
-        self, name: str, table: dict[str, dict[str, tuple[Metric, MetricInput]]]
+        self,
+        name: str,
+        table: dict[str, dict[str, tuple[Metric, MetricInput]]],
+        params: dict[str, Any],
     ) -> dict[str, list[ResultRow]]:
-        """Rows per method from the parts of every method: method -> param key -> (part metric,
-        its input for that method's group)."""
+        """Rows per method from the parts of every method (method -> param key -> (part metric,
+        its input for that method's group)) and this metric's own params."""

@@ -116,14 +116,17 @@ class UQ(TableMetric):
         "unedited model included); the interval resamples prompts, the same draw for every method"
     )
 
-    def compute_table(self, name, table) -> dict[str, list[ResultRow]]:
-        methods = sorted(table)
-        first = next(iter(table.values()))
-        params = first["forget_metric"][1].params
+    @classmethod
+    def check_params(cls, name: str, params: dict) -> None:
         if params.get("normalise_over", "methods_in_table") != "methods_in_table":
             raise AuditError(f"metric '{name}': normalise_over must be methods_in_table")
         if params.get("std", "population") != "population":
             raise AuditError(f"metric '{name}': std must be population (the paper's choice)")
+
+    def compute_table(self, name, table, params) -> dict[str, list[ResultRow]]:
+        self.check_params(name, params)
+        methods = sorted(table)
+        first = next(iter(table.values()))
         erase_set = first["forget_metric"][1].erase_set
         forget, quality, excluded = [], [], {}
         for method in methods:

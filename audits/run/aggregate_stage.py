@@ -122,7 +122,7 @@ def table_rows(run: RunDir, plan: RunPlan, suite: Suite, name: str):
                 table[group.method][key] = (part_metric, data)
                 identities[key] = {"metric": part_name, "evaluator": ident}
                 probes += [p for p in data.probes if p not in probes]
-        rows = metric.compute_table(name, table)
+        rows = metric.compute_table(name, table, spec.params)
         out += [(g, rows[g.method], identities, metric, tuple(probes)) for g in groups]
     return out
 

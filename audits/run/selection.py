@@ -50,6 +50,7 @@ def selected(
         except NotImplementedEntryError as err:
             skipped.append({"metric": name, "reason": str(err)})
             continue
+        METRICS.get(spec.kind).check_params(name, spec.params)  # bad params stop before any work
         parts = getattr(METRICS.get(spec.kind), "parts", ())
         if parts:
             names = [spec.params.get(key) for key in parts]

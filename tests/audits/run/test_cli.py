@@ -59,3 +59,16 @@ def test_status_of_a_run(base_run, capsys):
     assert lines[1] == "erase     2/2 edit(s)"
     assert lines[2] == "generate  16/16 image(s)"
     assert "results.json with" in lines[4]
+
+
+def test_bad_uq_params_stop_before_any_work(tmp_path, suite_dir, capsys):
+    import shutil
+
+    bad = tmp_path / "suite"
+    shutil.copytree(suite_dir, bad)
+    yaml = (bad / "suite.yaml").read_text()
+    yaml = yaml.replace("quality_metric: clip_score}", "quality_metric: clip_score, std: sample}")
+    (bad / "suite.yaml").write_text(yaml)
+    err = _fails(["run", str(bad), "--out", str(tmp_path / "o")], capsys)
+    assert "metric 'uq': std must be population" in err
+    assert not (tmp_path / "o").exists()

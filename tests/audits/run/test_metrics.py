@@ -249,14 +249,15 @@ def test_uq_over_a_table_by_hand():
         "scapre": [obs("g", i, "", value=29.0 + i) for i in range(3)],
         "uce": [obs("g", i, "", value=25.0 + i) for i in range(3)],
     }
-    rows = UQ().compute_table("uq", _uq_table(forget, clip))
+    params = {"normalise_over": "methods_in_table", "std": "population"}
+    rows = UQ().compute_table("uq", _uq_table(forget, clip), params)
     expect = uq_scores(np.array([1.0, 0.25, 0.0]), np.array([31.0, 30.0, 26.0]))
     for j, method in enumerate(["none", "scapre", "uce"]):
         (row,) = rows[method]
         assert row.value == pytest.approx(expect[j])
         assert row.ci[0] <= row.value <= row.ci[1]
         assert row.extra["table_methods"] == ["none", "scapre", "uce"]
-    again = UQ().compute_table("uq", _uq_table(forget, clip))
+    again = UQ().compute_table("uq", _uq_table(forget, clip), {})
     assert again["scapre"][0].ci == rows["scapre"][0].ci
 
 
@@ -266,9 +267,10 @@ def test_uq_refuses_other_normalisations_and_needs_two_methods():
 
     forget = {"none": [obs("t", 0, "cat", "cat"), obs("t", 1, "cat", "dog")]}
     clip = {"none": [obs("g", 0, "", value=30.0), obs("g", 1, "", value=31.0)]}
-    (row,) = UQ().compute_table("uq", _uq_table(forget, clip))["none"]
+    (row,) = UQ().compute_table("uq", _uq_table(forget, clip), {})["none"]
     assert row.value is None and "two methods" in row.extra["not_computed"]
     table = _uq_table(forget | {"x": forget["none"]}, clip | {"x": clip["none"]})
-    table["none"]["forget_metric"][1].params = {"std": "sample"}
     with pytest.raises(AuditError, match="population"):
-        UQ().compute_table("uq", table)
+        UQ().compute_table("uq", table, {"std": "sample"})
+    with pytest.raises(AuditError, match="methods_in_table"):
+        UQ().compute_table("uq", table, {"normalise_over": "all_runs"})
