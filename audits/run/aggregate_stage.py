@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from audits.claims.reported import reported_for_profile
 from audits.errors import AuditError
 from audits.metrics.base import CI_METHOD, MetricInput, Observation, ResultRow, TableMetric
 from audits.run.atomic import read_json, write_json
+from audits.run.attack_results import attack_rows
 from audits.run.plan import Group, RunPlan
 from audits.run.rundir import RunDir
 from audits.suites import Suite
@@ -160,9 +162,6 @@ def aggregate(
                     _row(plan, spec, metric, group, methods[group.method], row, identity, probes)
                     | {"generation": plan.sampling, "model": header.get("model")}
                 )
-    from audits.claims.reported import reported_for_profile
-    from audits.run.attack_results import attack_rows
-
     rows += attack_rows(run, plan, suite, metrics, header)
     profile = header["suite"]["profile"]
     reported, reported_sha256 = reported_for_profile(suite.root, profile)
