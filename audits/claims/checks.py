@@ -280,20 +280,12 @@ def capacity_ratio_claim(results: dict[str, Any], spec: dict[str, Any] | None) -
     ours = method_capacity(results, spec, method)
     theirs = [c for c in (method_capacity(results, spec, b) for b in baselines) if c is not None]
     details: dict[str, Any] = {"claimed_ratio": target, "baselines": baselines, "ratio": None}
+    known = [c for c in theirs if c["capacity"] is not None]
     if ours is None or ours["capacity"] is None or not theirs:
         details["reason"] = "the run lacks a measured sweep for ScaPre or for any baseline"
-        return _claim(
-            "capacity-ratio",
-            RATIO_CLAIM,
-            RATIO_SOURCE,
-            definition,
-            "no ratio",
-            "not checkable",
-            **details,
-        )
-    known = [c for c in theirs if c["capacity"] is not None]
-    if not known:
+    elif not known:
         details["reason"] = "no baseline capacity could be determined"
+    if "reason" in details:
         return _claim(
             "capacity-ratio",
             RATIO_CLAIM,
