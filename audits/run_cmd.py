@@ -49,6 +49,12 @@ def run(
         help="Image height and width in pixels instead of the suite's (a multiple of 8; part of"
         " the run's identity).",
     ),
+    stages: str = typer.Option(
+        "all",
+        "--stages",
+        help="all (the image audit) or weights (the weight-space audit alone: no images; "
+        "docs/weights.md).",
+    ),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
     from audits.run import RunRequest, run_suite
@@ -72,6 +78,7 @@ def run(
         cache=cache,
         steps=steps,
         size=size,
+        stages=stages,
     )
     summary = run_suite(request, say=_say)
     c = summary.counts

@@ -37,6 +37,7 @@ class RunRequest:
     cache: Path | None = None
     steps: int | None = None  # denoising steps instead of the suite's
     size: int | None = None  # square image size in pixels instead of the suite's
+    stages: str = "all"  # or "weights": the weight-space audit alone (audits.weights.stage)
 
     def overrides(self) -> dict[str, int]:
         """The generation settings this request overrides (part of the run's identity)."""
@@ -58,6 +59,14 @@ def default_out(suite: Suite, profile: str) -> Path:
 
 def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     """The whole audit for one request (see `scapre-audit run --help`)."""
+    if req.stages != "all":
+        from audits.weights.stage import STAGES, run_weights
+
+        if req.stages not in STAGES:
+            from audits.errors import AuditError
+
+            raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
+        return run_weights(req, say)
     from audits.run.atomic import write_json
     from audits.run.generate_stage import sampling_dtype
     from audits.run.manifest import write_manifest
