@@ -6,9 +6,20 @@ from pathlib import Path
 
 import typer
 
+QUIET_HELP = "No progress bars, progress lines or stage lines (errors and results still print)."
+
 
 def _say(text: str) -> None:
-    typer.echo(text, err=True)
+    from audits.run.progress import is_quiet
+
+    if not is_quiet():
+        typer.echo(text, err=True)
+
+
+def _quiet(quiet: bool) -> None:
+    from audits.run.progress import set_quiet
+
+    set_quiet(quiet)
 
 
 def run(
@@ -40,8 +51,10 @@ def run(
     micro_batch: int = typer.Option(
         8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
+    _quiet(quiet)
     from audits.run import RunRequest, run_suite
 
     names = [m.strip() for m in methods.split(",")] if methods else None
@@ -84,8 +97,10 @@ def score(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     batch_size: int = typer.Option(4, "--batch-size"),
     skip_unavailable: bool = typer.Option(False, "--skip-unavailable"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Re-score a run's saved images and rewrite results.json, without generating anything."""
+    _quiet(quiet)
     from audits.run import rescore
 
     counts = rescore(run_dir, device, batch_size, force, skip_unavailable, say=_say)

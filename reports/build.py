@@ -58,6 +58,7 @@ def _provenance(run: Run) -> dict[str, Any]:
             "revision": model.get("revision"),
             "resolved_revision": model.get("resolved_revision"),
             "pipeline_class": model.get("pipeline_class"),
+            **_revision(run),
         },
         "weights": model.get("weights_sha256") or {},
         "generation": ", ".join(f"{k}={v}" for k, v in (results.get("generation") or {}).items()),
@@ -70,6 +71,24 @@ def _provenance(run: Run) -> dict[str, Any]:
         "evaluators": results.get("evaluators") or {},
         "prompt_sets": results.get("prompt_sets") or {},
     }
+
+
+def _revision(run: Run) -> dict[str, Any]:
+    """The pinned revision and what was loaded, in words (older runs record only `revision`)."""
+    model = run.results.get("model") or {}
+    source = run.results.get("model_source") or {}
+    pinned = source.get("pinned_revision") or model.get("revision")
+    resolved = source.get("resolved_revision") or model.get("resolved_revision")
+    how = source.get("resolved_how") or ("hub snapshot commit" if resolved else "")
+    if resolved:
+        text = f"resolved {resolved} ({how})"
+        if source.get("matches") is True:
+            text += ": matches the pin"
+        elif source.get("matches") is False:
+            text += ": DIFFERS from the pin"
+    else:
+        text = f"not resolved ({how})" if how else "not resolved (not recorded by this run)"
+    return {"pinned": pinned or "none (the suite pins no revision)", "resolved_text": text}
 
 
 def _claims(run: Run) -> list[dict[str, Any]]:
