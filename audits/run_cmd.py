@@ -81,6 +81,22 @@ def run(
         f"{summary.out}: {c['edits']} edit(s), {c['images']} image(s), {c['scores']} score unit(s)"
         f" computed now; results.json has {len(summary.results['metrics'])} value(s)"
     )
+    for line in findings(summary.out):
+        typer.echo(line)
+
+
+def findings(run_dir: Path) -> list[str]:
+    """The report's summary in words (reports.summary), for the last lines of `run`."""
+    from reports.load import load_run
+    from reports.summary import summarize
+
+    if not (Path(run_dir) / "results.json").is_file():
+        return []  # not the main rank, or aggregate did not run
+    lines = summarize(load_run(run_dir)).lines()
+    report = Path(run_dir) / "report" / "index.html"
+    return ["What this audit found:", *(f"- {line}" for line in lines)] + (
+        [f"Details: {report}"] if lines and report.is_file() else []
+    )
 
 
 def status(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None:

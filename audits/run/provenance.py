@@ -113,6 +113,14 @@ def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
             "profile": profile.name,
             "profile_kind": profile.kind,
             "cites": profile.cites,
+            "profiles": {
+                name: {
+                    "description": " ".join(p.description.split()),
+                    "erase_sets": list(p.erase_sets),
+                    "methods": list(p.methods),
+                }
+                for name, p in suite.profiles.items()
+            },
         },
         "identity_recipe": ident.get("identity_recipe"),
         "model": ident.get("model"),
