@@ -51,6 +51,21 @@ def run(
     micro_batch: int = typer.Option(
         8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
     ),
+    steps: int = typer.Option(
+        None, "--steps", help="Denoising steps instead of the suite's (part of the run's identity)."
+    ),
+    size: int = typer.Option(
+        None,
+        "--size",
+        help="Image height and width in pixels instead of the suite's (a multiple of 8; part of"
+        " the run's identity).",
+    ),
+    stages: str = typer.Option(
+        "all",
+        "--stages",
+        help="all (the image audit) or weights (the weight-space audit alone: no images; "
+        "docs/weights.md).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
@@ -74,6 +89,9 @@ def run(
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,
+        steps=steps,
+        size=size,
+        stages=stages,
     )
     summary = run_suite(request, say=_say)
     c = summary.counts
@@ -93,9 +111,11 @@ def findings(run_dir: Path) -> list[str]:
     if not (Path(run_dir) / "results.json").is_file():
         return []  # not the main rank, or aggregate did not run
     lines = summarize(load_run(run_dir)).lines()
+    if not lines:
+        return []  # no forget metric (e.g. --stages weights): nothing to say in words
     report = Path(run_dir) / "report" / "index.html"
     return ["What this audit found:", *(f"- {line}" for line in lines)] + (
-        [f"Details: {report}"] if lines and report.is_file() else []
+        [f"Details: {report}"] if report.is_file() else []
     )
 
 

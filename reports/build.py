@@ -37,6 +37,8 @@ from reports.tables import (
     scaling_series,
     tradeoff_points,
 )
+from reports.weights import NOTE as WEIGHTS_NOTE
+from reports.weights import weight_tables
 
 MARKER = "report.json"  # written in every report folder; only such a folder is ever replaced
 REPORT_SCHEMA = "scapre-audit/report/1"
@@ -64,7 +66,7 @@ def _provenance(run: Run) -> dict[str, Any]:
             **_revision(run),
         },
         "weights": model.get("weights_sha256") or {},
-        "generation": ", ".join(f"{k}={v}" for k, v in (results.get("generation") or {}).items()),
+        "generation": _generation(results),
         "git": {"commit": None, "dirty": False, **(results.get("git") or prov.get("git") or {})},
         "created": prov.get("created", "n/a"),
         "hardware": ", ".join(f"{k}={v}" for k, v in (prov.get("hardware") or {}).items()),
@@ -92,6 +94,21 @@ def _revision(run: Run) -> dict[str, Any]:
     else:
         text = f"not resolved ({how})" if how else "not resolved (not recorded by this run)"
     return {"pinned": pinned or "none (the suite pins no revision)", "resolved_text": text}
+
+
+def _generation(results: dict[str, Any]) -> str:
+    """The sampler settings, each one overridden on the command line (--steps, --size) marked
+    with the suite's own value."""
+    over = results.get("generation_overrides") or {}
+    suite = (results.get("suite") or {}).get("generation") or {}
+    flags = {"steps": "steps", "height": "size", "width": "size"}
+    parts = []
+    for key, value in (results.get("generation") or {}).items():
+        text = f"{key}={value}"
+        if flags.get(key) in over and key in suite:
+            text += f" (--{flags[key]}; the suite's: {suite[key]})"
+        parts.append(text)
+    return ", ".join(parts)
 
 
 def _claims(run: Run) -> list[dict[str, Any]]:
@@ -260,6 +277,8 @@ def render_run(
         by_purpose=list(by_purpose.items()),
         breakdowns=breakdown_tables(run),
         attacks=attack_tables(run),
+        weights=weight_tables(run),
+        weights_note=WEIGHTS_NOTE,
         charts=charts,
         timings=edit_timings(run),
         paper=paper,

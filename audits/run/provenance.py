@@ -105,6 +105,7 @@ def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
     ident = manifest.get("identity", {})
     plan = read_json(run.plan) or {}
     profile = suite.profile(ident.get("profile"))
+    gen = profile.generation
     return {
         "suite": {
             "name": suite.name,
@@ -121,7 +122,9 @@ def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
                 }
                 for name, p in suite.profiles.items()
             },
+            "generation": {"steps": gen.steps, "height": gen.height, "width": gen.width},
         },
+        "generation_overrides": ident.get("generation_overrides") or {},
         "identity_recipe": ident.get("identity_recipe"),
         "model": ident.get("model"),
         "model_source": (manifest.get("provenance") or {}).get("model_source"),
