@@ -89,10 +89,9 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     assert suite.model is not None
     model_id = req.model or suite.model.id
     revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
-    gen = suite.profile(profile_name).generation
-    from audits.run.generate_stage import check_sampler
+    from audits.run.preflight import preflight_items, require
 
-    check_sampler(gen.sampler, req.steps or gen.steps)
+    require(preflight_items(req, suite, profile_name, scorers))  # before anything heavy loads
     partial = run_identity(
         suite.name,
         suite_hash(suite),

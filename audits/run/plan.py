@@ -206,9 +206,11 @@ def plan_run(
     micro_batch: int = 8,
     attacks: list[str] | None = None,
     overrides: dict[str, int] | None = None,
+    probes: dict[str, ProbePlan] | None = None,
 ) -> RunPlan:
     """Every edit, probe and results group of the run, in a fixed order; `overrides` (--steps,
-    --size) replace the profile's steps and image size."""
+    --size) replace the profile's steps and image size; `probes` (the preflight's) replace the
+    planned probes."""
     assert suite.concepts is not None
     profile = suite.profile(profile_name)
     gen = profile.generation
@@ -243,7 +245,8 @@ def plan_run(
             edit_id = short(edit_identity(weights, kind, version, config, list(concepts)))
             edits.setdefault(edit_id, EditUnit(edit_id, spec.name, kind, version, config, concepts))
             groups.append(Group(spec.name, es.name, len(es.concepts), tuple(es.concepts), edit_id))
-    probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
+    if probes is None:
+        probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
     units = []
     if attacks:
         from audits.run.attack_plan import plan_attacks
