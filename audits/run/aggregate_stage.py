@@ -12,6 +12,7 @@ from audits.run.atomic import read_json, write_json
 from audits.run.attack_results import attack_rows
 from audits.run.plan import Group, RunPlan
 from audits.run.rundir import RunDir
+from audits.run.substitutions import all_substitutions, row_substitutions
 from audits.suites import Suite
 
 RESULTS_SCHEMA = "scapre-audit/results/1"
@@ -157,10 +158,12 @@ def aggregate(
         for group, computed, identity, metric, probes in all_rows(run, plan, suite, name):
             if spec.scorer:
                 evaluators[spec.scorer] = identity
+            subs = row_substitutions(suite, plan, probes, identity, spec.scorer or None)
             for row in computed:
                 rows.append(
                     _row(plan, spec, metric, group, methods[group.method], row, identity, probes)
                     | {"generation": plan.sampling, "model": header.get("model")}
+                    | {"substitutions": subs}
                 )
     rows += attack_rows(run, plan, suite, metrics, header)
     profile = header["suite"]["profile"]
@@ -185,6 +188,7 @@ def aggregate(
             for p in plan.probes.values()
         },
         "generation": plan.sampling,
+        "substitutions": all_substitutions(rows),
         "not_computed": not_computed,
         "definitions": definitions(suite, metrics, plan),
         "metrics": rows,
