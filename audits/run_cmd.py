@@ -6,9 +6,20 @@ from pathlib import Path
 
 import typer
 
+QUIET_HELP = "No progress bars, progress lines or stage lines (errors and results still print)."
+
 
 def _say(text: str) -> None:
-    typer.echo(text, err=True)
+    from audits.run.progress import is_quiet
+
+    if not is_quiet():
+        typer.echo(text, err=True)
+
+
+def _quiet(quiet: bool) -> None:
+    from audits.run.progress import set_quiet
+
+    set_quiet(quiet)
 
 
 def run(
@@ -68,8 +79,10 @@ def run(
         " an assumption).",
     ),
     as_json: bool = typer.Option(False, "--json", help="With --dry-run: print JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
+    _quiet(quiet)
     from audits.run import RunRequest, run_suite
 
     names = [m.strip() for m in methods.split(",")] if methods else None
@@ -101,6 +114,24 @@ def run(
     typer.echo(
         f"{summary.out}: {c['edits']} edit(s), {c['images']} image(s), {c['scores']} score unit(s)"
         f" computed now; results.json has {len(summary.results['metrics'])} value(s)"
+    )
+    for line in findings(summary.out):
+        typer.echo(line)
+
+
+def findings(run_dir: Path) -> list[str]:
+    """The report's summary in words (reports.summary), for the last lines of `run`."""
+    from reports.load import load_run
+    from reports.summary import summarize
+
+    if not (Path(run_dir) / "results.json").is_file():
+        return []  # not the main rank, or aggregate did not run
+    lines = summarize(load_run(run_dir)).lines()
+    if not lines:
+        return []  # no forget metric (e.g. --stages weights): nothing to say in words
+    report = Path(run_dir) / "report" / "index.html"
+    return ["What this audit found:", *(f"- {line}" for line in lines)] + (
+        [f"Details: {report}"] if report.is_file() else []
     )
 
 
@@ -174,8 +205,10 @@ def score(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     batch_size: int = typer.Option(4, "--batch-size"),
     skip_unavailable: bool = typer.Option(False, "--skip-unavailable"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Re-score a run's saved images and rewrite results.json, without generating anything."""
+    _quiet(quiet)
     from audits.run import rescore
 
     counts = rescore(run_dir, device, batch_size, force, skip_unavailable, say=_say)

@@ -382,3 +382,77 @@ def edit_timings(run: Run) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+@dataclass
+class TradeoffPoint:
+    """One method on one erase set: forgetting (100 - forget, %) and preservation (%)."""
+
+    method: str
+    erase_set: str
+    x: float
+    y: float
+    x_lo: float | None
+    x_hi: float | None
+    y_lo: float | None
+    y_hi: float | None
+    reference: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} @ {self.erase_set}"
+
+    @property
+    def short(self) -> str:
+        return f"unedited @ {self.erase_set}" if self.reference else self.label
+
+
+def tradeoff_points(run: Run) -> tuple[str, str, list[TradeoffPoint]] | None:
+    """(forget metric, keep metric, points) when the run has a forget metric and a neighbour or
+    retain metric, both shares; None otherwise."""
+    agg = [m for m in run.metrics if is_aggregate(m) and not is_attack(m)]
+    forget = next((m["metric"] for m in agg if m.get("kind") == "forget_acc"), None)
+    keep = next((m["metric"] for m in agg if m.get("kind") in ("neighbor_acc", "retain_acc")), None)
+    if forget is None or keep is None:
+        return None
+    points = []
+    for es in erase_sets(run):
+        for method in methods(run):
+            f = next(
+                (
+                    m
+                    for m in agg
+                    if (m["metric"], m["method"], m.get("erase_set")) == (forget, method, es)
+                ),
+                None,
+            )
+            k = next(
+                (
+                    m
+                    for m in agg
+                    if (m["metric"], m["method"], m.get("erase_set")) == (keep, method, es)
+                ),
+                None,
+            )
+            if f is None or k is None or f.get("value") is None or k.get("value") is None:
+                continue
+
+            def pct(v):
+                return None if v is None else 100.0 * v
+
+            x_lo = None if f.get("ci_high") is None else 100.0 - pct(f["ci_high"])
+            x_hi = None if f.get("ci_low") is None else 100.0 - pct(f["ci_low"])
+            points.append(
+                TradeoffPoint(
+                    method,
+                    es,
+                    100.0 - pct(f["value"]),
+                    pct(k["value"]),
+                    x_lo,
+                    x_hi,
+                    pct(k.get("ci_low")),
+                    pct(k.get("ci_high")),
+                    method == run.reference,
+                )
+            )
+    return forget, keep, points
