@@ -20,7 +20,10 @@ import torch
 
 
 def _rows(value: Any, spans: list[tuple[int, int]], n: int) -> Any:
-    """Rows `spans` of a batch-sized tensor (other arguments pass through unchanged)."""
+    """Rows `spans` of a batch-sized tensor, also inside a dict (SDXL's `added_cond_kwargs`);
+    other arguments pass through unchanged."""
+    if isinstance(value, dict):
+        return {k: _rows(v, spans, n) for k, v in value.items()}
     if isinstance(value, torch.Tensor) and value.ndim > 0 and value.shape[0] == n:
         return (
             torch.cat([value[a:b] for a, b in spans]) if len(spans) > 1 else value[slice(*spans[0])]
@@ -76,8 +79,11 @@ def per_group(fn: Callable[..., Any], sizes: Sequence[int]) -> Callable[..., Any
 
 @contextmanager
 def grouped(pipe, sizes: Sequence[int]):
-    """Inside the block, the text encoder, UNet and VAE decoder see one image group at a time."""
+    """Inside the block, the text encoder(s), UNet and VAE decoder see one image group at a
+    time."""
     patched = [(pipe.unet, "forward"), (pipe.vae, "decode"), (pipe.text_encoder, "forward")]
+    if getattr(pipe, "text_encoder_2", None) is not None:  # SDXL
+        patched.append((pipe.text_encoder_2, "forward"))
     for module, attr in patched:
         setattr(module, attr, per_group(getattr(module, attr), sizes))
     try:
