@@ -36,8 +36,8 @@ def _map(out: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
         return fn(out)
     if isinstance(out, tuple):
         return tuple(_map(o, fn) for o in out)
-    if hasattr(out, "to_tuple"):
-        return _map(out.to_tuple(), fn)
+    if hasattr(out, "to_tuple"):  # a ModelOutput keeps its type (SDXL reads `.hidden_states`)
+        return type(out)(**{k: _map(v, fn) for k, v in out.items()})
     raise TypeError(f"cannot split outputs of type {type(out).__name__}")
 
 
@@ -45,6 +45,8 @@ def _cat(parts: list[Any]) -> Any:
     first = parts[0]
     if isinstance(first, torch.Tensor):
         return torch.cat(parts)
+    if hasattr(first, "to_tuple"):
+        return type(first)(**{k: _cat([p[k] for p in parts]) for k in first})
     return tuple(_cat([p[k] for p in parts]) for k in range(len(first)))
 
 
