@@ -69,8 +69,16 @@ def test_fast_matches_the_literal_oracle_on_2048_wide_matrices(sdxl_width_stack,
     assert compare(matrices, feats, cfg) <= TOL
 
 
-@pytest.mark.parametrize("preset", ["large-scale", "imagenette", "confuse-erase", "nsfw"])
-@pytest.mark.parametrize("fixture", ["tiny_sdxl_pipe", "tiny_sd2_pipe"])
+@pytest.mark.parametrize(
+    ("fixture", "preset"),
+    [
+        ("tiny_sdxl_pipe", "large-scale"),
+        ("tiny_sdxl_pipe", "confuse-erase"),
+        ("tiny_sd2_pipe", "imagenette"),
+        ("tiny_sd2_pipe", "nsfw"),
+        *(pytest.param("tiny_sdxl_pipe", p, marks=SLOW) for p in ("imagenette", "nsfw")),
+    ],
+)
 def test_fast_matches_oracle_on_tiny_sdxl_and_sd2(request, fixture, preset):
     pipe = request.getfixturevalue(fixture)
     cfg = dataclasses.replace(scapre.preset(preset), entropy_samples=5)
