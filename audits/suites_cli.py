@@ -138,4 +138,6 @@ def _describe(suite: Suite) -> list[str]:
         if profile.model:
             model = f", model {profile.model.id} (family {profile.model.family})"
         lines.append(f"  profile {name}: {profile.kind}{cites}{model}{mark}")
+        if profile.description:
+            lines.append(f"    {' '.join(profile.description.split())}")
     return lines
