@@ -210,7 +210,7 @@ def text_stack(pipe) -> TextStack:
         what = (
             "the SDXL refiner (only text_encoder_2) is out of scope"
             if te2 is not None
-            else ("a text encoder and its tokenizer are needed")
+            else ("a text_encoder and its tokenizer are needed")
         )
         raise ScaPreError(f"unsupported model family ({found}): {what}")
     if _kind(te1) not in ("CLIPTextModel", "CLIPTextModelWithProjection"):
