@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", default="/work/coord/sd15-random")
     parser.add_argument("--suite", default="artists100")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=None, help="first N prompts per probe")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/weights-cpu.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
     load_before = load_avg()
     suite = load_suite(args.suite)
     profile = suite.profile(None).name
-    probes = {p: plan_probe(suite, p, profile, None) for p in PROBES}
+    probes = {p: plan_probe(suite, p, profile, args.limit) for p in PROBES}
     counts = {p: len(probes[p].cases) for p in PROBES}
     targets = suite.concepts.names("target")
     pipe, _ = load_pipeline(args.model, device="cpu", dtype="float32")
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     result = {
         "suite": args.suite,
+        "limit": args.limit,
         "model": str(args.model),
         "prompts": {"distinct": len(prompts), **counts},
         "threads": args.threads,

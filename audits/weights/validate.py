@@ -75,8 +75,11 @@ def _per_concept(results: dict, metric: str) -> dict[tuple[str, str, str], float
     return {
         (r["method"], r["erase_set"], r["concept"]): r["value"]
         for r in results["metrics"]
-        if r["metric"] == metric and r.get("concept") and r.get("value") is not None
-        and r.get("family") is None and r.get("group") is None
+        if r["metric"] == metric
+        and r.get("concept")
+        and r.get("value") is not None
+        and r.get("family") is None
+        and r.get("group") is None
     }
 
 
@@ -166,8 +169,10 @@ def main(argv: list[str] | None = None) -> dict:
         ci = "" if e["ci_low"] is None else f"[{e['ci_low']:+.2f}, {e['ci_high']:+.2f}]"
         rho = "n/a" if e["rho"] is None else f"{e['rho']:+.2f}"
         flag = "WEAK" if e["weak"] else ""
-        print(f"{e['score']:28s} {e['image_metric']:13s} {e['method']:16s} n={e['n']:3d} "
-              f"rho {rho} {ci} {flag}")
+        print(
+            f"{e['score']:28s} {e['image_metric']:13s} {e['method']:16s} n={e['n']:3d} "
+            f"rho {rho} {ci} {flag}"
+        )
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     return result

@@ -20,8 +20,15 @@ def _results(rows):
 
 
 def _row(metric, method, concept, value):
-    return {"metric": metric, "method": method, "erase_set": "all", "concept": concept,
-            "value": value, "family": None, "group": None}
+    return {
+        "metric": metric,
+        "method": method,
+        "erase_set": "all",
+        "concept": concept,
+        "value": value,
+        "family": None,
+        "group": None,
+    }
 
 
 def test_correlation_entries_leave_the_reference_out_and_flag_weak():
@@ -51,9 +58,18 @@ def test_report_warns_beside_weak_rows(tmp_path, weights_run):
     results = json.loads((dest / "results.json").read_text())
     results["weights_validation"] = {
         "correlations": [
-            {"score": "kv_shift@target", "image_metric": "forget_acc", "method": "uce",
-             "rho": -0.1, "ci_low": -0.6, "ci_high": 0.5, "n": 12,
-             "unit": "(method, erase set, concept) points", "where": "test", "weak": True}
+            {
+                "score": "kv_shift@target",
+                "image_metric": "forget_acc",
+                "method": "uce",
+                "rho": -0.1,
+                "ci_low": -0.6,
+                "ci_high": 0.5,
+                "n": 12,
+                "unit": "(method, erase set, concept) points",
+                "where": "test",
+                "weak": True,
+            }
         ]
     }
     (dest / "results.json").write_text(json.dumps(results))
