@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every GPU measurement the docs are waiting for, in one script sized for a 15-minute device
 # session (see docs/performance.md): the ScaPre solver at SD 1.5 shapes (the 50-concept edit
-# behind the paper's "120 s" claim), the baselines' edit costs, and `scapre-audit run`'s generate
-# stage against a plain diffusers loop on an SD 1.5-shaped model at 512x512 fp16, PNDM 50 steps
+# behind the paper's "120 s" claim) and at SDXL shapes, the baselines' edit costs, and
+# `scapre-audit run`'s generate stage against a plain diffusers loop on an SD 1.5-shaped model at 512x512 fp16, PNDM 50 steps
 # (the reference rate of `scapre-audit plan`'s GPU-hours). Results land in
 # benchmarks/results/*-cuda.json (and in $OUT when set); each step has its own time limit so one
 # slow step cannot eat the others' time.
@@ -55,9 +55,11 @@ fi
 
 mkdir -p benchmarks/results
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee benchmarks/results/gpu.txt
-timeout 150 "$PY" benchmarks/solver.py --device cuda --sizes 1,10,50,100,1000 --oracle-m 50
-timeout 120 "$PY" benchmarks/baselines.py --device cuda --sizes 10,50
-timeout 270 "$PY" benchmarks/scaling.py --device cuda --processes 1 --steps 50 --sampler pndm
+# one 10-minute device call: 120 + 100 + 90 + 240 s of limits, plus the install (~15 s)
+timeout 120 "$PY" benchmarks/solver.py --device cuda --sizes 1,10,50,100,1000 --oracle-m 50
+timeout 100 "$PY" benchmarks/solver.py --device cuda --family sdxl --sizes 1,50 --oracle-matrices 0
+timeout 90 "$PY" benchmarks/baselines.py --device cuda --sizes 10,50
+timeout 240 "$PY" benchmarks/scaling.py --device cuda --processes 1 --steps 50 --sampler pndm
 ls -l benchmarks/results/*cuda*.json
 if [ -n "${OUT:-}" ]; then
   cp benchmarks/results/gpu.txt benchmarks/results/*-cuda.json "$OUT"/ 2>/dev/null
