@@ -12,7 +12,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from importlib import metadata
@@ -36,6 +35,10 @@ def parse_concepts(concepts: str | None, concepts_file: Path | None) -> list[str
         except OSError as err:
             reason = err.strerror or type(err).__name__
             raise AuditError(f"cannot read --concepts-file {concepts_file}: {reason}") from err
+        except UnicodeDecodeError as err:
+            raise AuditError(
+                f"--concepts-file {concepts_file} is not UTF-8 text (byte {err.start})"
+            ) from None
         for number, line in enumerate(text.splitlines(), 1):
             line = line.strip()
             if line and not line.startswith("#"):
@@ -196,10 +199,12 @@ def _write_edit_dir(out: Path, pipe, edit, record: dict) -> None:
     from safetensors.torch import save_file
 
     import scapre
+    from audits.staging import clean_leftovers, staging_dir
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    clean_leftovers(out.parent, recursive=False)  # staging folders of killed erases
+    staging = staging_dir(out.parent, out.name)
     try:
         params = dict(pipe.unet.named_parameters())
         original = {n: params[n].detach().clone() for n in edit.weights}

@@ -8,7 +8,9 @@ import typer
 
 
 def _say(text: str) -> None:
-    typer.echo(text, err=True)
+    from audits.textsafe import printable
+
+    typer.echo(printable(text), err=True)
 
 
 def run(

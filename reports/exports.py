@@ -13,8 +13,6 @@ a reader never mistakes the paper's number for ours.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,7 +205,7 @@ def _md_escape(text: str) -> str:
     out = text.replace("\\", "\\\\")
     for ch in "|<>*_`[]#":
         out = out.replace(ch, "\\" + ch)
-    return out.replace("\n", " ")
+    return "".join(" " if _is_control(ch) else ch for ch in out)
 
 
 def to_markdown(table: PaperTable) -> str:
@@ -240,7 +238,13 @@ _LATEX = {
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX.get(ch, ch) for ch in text)
+    """Text safe in a LaTeX cell or `%` comment: specials escaped, control characters (a line
+    break would end a comment and let the rest run as LaTeX) become spaces."""
+    return "".join(_LATEX.get(ch, " " if _is_control(ch) else ch) for ch in text)
+
+
+def _is_control(ch: str) -> bool:
+    return ord(ch) < 32 or 127 <= ord(ch) < 160
 
 
 def to_latex(table: PaperTable) -> str:
@@ -263,15 +267,26 @@ def to_latex(table: PaperTable) -> str:
     return "\n".join(lines) + "\n"
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+_QUOTE = ('"', ",", "\r", "\n", "\t")
+
+
 def csv_text(text: str) -> str:
-    """A label a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """A label a spreadsheet will not run as a formula: a cell starting (after any spaces) with
+    = + - @ TAB CR or LF gets a leading apostrophe."""
+    return "'" + text if text.lstrip(" ")[:1] in _FORMULA else text
+
+
+def csv_field(text: str) -> str:
+    """One CSV field: quoted (quotes doubled) when it holds a quote, comma, CR, LF or TAB, so no
+    character of it can end a row or a cell."""
+    if any(ch in text for ch in _QUOTE):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def to_csv(table: PaperTable) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["method"] + [csv_text(c.header) for c in table.columns])
+    rows = [["method"] + [csv_text(c.header) for c in table.columns]]
     for label, values in table.rows:
-        writer.writerow([csv_text(label)] + ["" if v is None else f"{v:.6g}" for v in values])
-    return buf.getvalue()
+        rows.append([csv_text(label)] + ["" if v is None else f"{v:.6g}" for v in values])
+    return "".join(",".join(csv_field(cell) for cell in row) + "\n" for row in rows)

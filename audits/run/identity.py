@@ -4,7 +4,9 @@ Runtime knobs (batch size, device, worker count, paths) never enter, so the same
 same bytes wherever and however it is computed. The recipe is versioned: changing which fields enter
 an identity bumps `IDENTITY_RECIPE`, and a run made under another recipe is refused, not silently
 recomputed or mixed; recipe 2 keeps recipe 1's fields but changes what one of them makes: short
-image groups are padded to the micro batch, so an image's bytes no longer depend on its group.
+image groups are padded to the micro batch, so an image's bytes no longer depend on its group;
+recipe 3 adds `numerics` to every image identity (device kind, CPU thread count and SIMD level, or
+the GPU model), because the same inputs give different image bytes under different thread counts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 import json
 from typing import Any
 
-IDENTITY_RECIPE = "scapre-audit/identity/2"
+IDENTITY_RECIPE = "scapre-audit/identity/3"
 
 
 def canonical(data: Any) -> str:
@@ -51,7 +53,8 @@ def edit_identity(
 
 def image_identity(edit_id: str, prompt: str, seed: int, sampling: dict[str, Any]) -> str:
     """An image is determined by the edited weights, the prompt, the seed and the sampler
-    settings (sampler, steps, guidance, size, negative prompt, dtype)."""
+    settings (sampler, steps, guidance, size, negative prompt, dtype, micro batch) and the numerics
+    that made it (device kind, threads)."""
     return identity_hash("image", {"edit": edit_id, "prompt": prompt, "seed": seed, **sampling})
 
 

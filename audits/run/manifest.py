@@ -15,6 +15,7 @@ from typing import Any
 from audits.errors import AuditError
 from audits.run.atomic import read_json, write_json
 from audits.run.identity import IDENTITY_RECIPE
+from audits.run.lock import LOCK_NAME
 from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
 
 
@@ -45,9 +46,12 @@ def run_identity(
     limit: int | None,
     model: dict[str, Any],
     micro_batch: int = 8,
+    numerics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The fields a resumed run must match exactly."""
+    """The fields a resumed run must match exactly (`numerics`: what besides the inputs decides
+    an image's bytes, see `generate_stage.numerics`)."""
     return {
+        "numerics": numerics or {},
         "schema": RUN_SCHEMA,
         "identity_recipe": IDENTITY_RECIPE,
         "suite_name": suite_name,
@@ -67,8 +71,8 @@ def check_out_dir(out: Path) -> dict[str, Any] | None:
         return None
     if not out.is_dir():
         raise AuditError(f"--out {out} exists and is not a folder")
-    if not any(out.iterdir()):
-        return None
+    if all(p.name == LOCK_NAME for p in out.iterdir()):
+        return None  # new, or left by a run that failed before it began
     manifest = read_json(out / MANIFEST)
     if not isinstance(manifest, dict) or manifest.get("identity", {}).get("schema") != RUN_SCHEMA:
         raise AuditError(
