@@ -94,6 +94,12 @@ def erase(
     eraser = build_eraser(method, preset, list(overrides or []))
     concept_list = parse_concepts(concepts, concepts_file)
     check_out_dir(out)
+    from audits.staging import check_writable
+
+    try:
+        check_writable(out.resolve().parent, out.name)  # before the model loads
+    except OSError as err:
+        raise AuditError(f"cannot write to --out {out}: {err.strerror or err}") from None
     if device.startswith("cuda"):
         import torch
 

@@ -58,3 +58,12 @@ def clean_leftovers(folder: Path, recursive: bool = True) -> int:
         elif recursive and entry.is_dir(follow_symlinks=False):
             removed += clean_leftovers(Path(entry.path))
     return removed
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Create `folder` if needed and prove a file can be made in it (then removed), so a command
+    refuses an unwritable destination before any model loads. Raises OSError naming the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=writer_prefix(what, "tmp"), dir=folder)
+    os.close(fd)
+    os.unlink(probe)

@@ -11,6 +11,17 @@ from audits.errors import AuditError
 FILE_PARAMS = {"csv": "csv", "artifacts": "artifacts folder"}  # params naming what is read
 
 
+def check_ref(path: str, suite_root: Path | None, what: str) -> None:
+    """Refuse an absolute path, or one that exists but leaves the folder it is found in; a
+    missing file is left for the run to report (see `resolve`)."""
+    if Path(path).is_absolute() or path.startswith("~"):
+        raise AuditError(f"{what} '{path}' must be relative (to the suite folder or the cwd)")
+    for root in ([suite_root] if suite_root else []) + [Path.cwd()]:
+        candidate = root / path
+        if candidate.exists() and not candidate.resolve().is_relative_to(root.resolve()):
+            raise AuditError(f"{what} '{path}' leaves {root}")
+
+
 def resolve(path: str, suite_root: Path | None, what: str) -> Path:
     """`path` relative to the suite folder, then the working directory, and staying inside the
     one it is found in (no absolute paths, no `..` or symlink out); else a one-line error."""

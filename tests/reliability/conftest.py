@@ -68,12 +68,17 @@ def cli(*args, env: dict | None = None, cwd: Path | None = None, timeout: int = 
     )
 
 
-def refused(result: Result, *needles: str) -> str:
-    """Assert the one-line refusal and return that line."""
+def refused(result: Result, *needles: str, alone: bool = True) -> str:
+    """Assert the one-line refusal and return that line: exit code 2, no traceback, one `error:`
+    line, last; `alone`: nothing else on stderr (a refusal before any work). Without `alone`,
+    progress lines of the work done before the failure may precede it."""
     assert "Traceback" not in result.err, result.err[-2000:]
     assert result.rc == 2, (result.rc, result.err[-2000:])
-    assert len(result.lines) == 1, result.err[-2000:]
-    line = result.lines[0]
+    errors = [line for line in result.lines if line.startswith("error")]
+    assert len(errors) == 1 and result.lines[-1] == errors[0], result.err[-2000:]
+    if alone:
+        assert len(result.lines) == 1, result.err[-2000:]
+    line = result.lines[-1]
     assert line.startswith("error: "), line
     for needle in needles:
         assert needle in line, line
@@ -101,11 +106,18 @@ RUN_ARGS = ("--methods", "none", "--limit", "1", "--micro-batch", "2")
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory, rel_suite) -> Path:
     """One finished run of the reference method on one case per probe (made in-process)."""
+    import torch
+
     from audits.run import RunRequest, run_suite
 
     out = tmp_path_factory.mktemp("rel-runs") / "small"
-    run_suite(
-        RunRequest(suite=str(rel_suite), out=out, methods=["none"], limit=1, micro_batch=2),
-        say=lambda s: None,
-    )
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the CLI under OMP_NUM_THREADS=1 (a session fixture runs first)
+    try:
+        run_suite(
+            RunRequest(suite=str(rel_suite), out=out, methods=["none"], limit=1, micro_batch=2),
+            say=lambda s: None,
+        )
+    finally:
+        torch.set_num_threads(before)
     return out

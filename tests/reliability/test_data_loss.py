@@ -30,7 +30,7 @@ def test_folder_with_any_report_json_is_not_replaced(tmp_path, small_run):
 
 def test_forged_marker_does_not_cover_foreign_files(tmp_path, small_run):
     proj = _user_project(tmp_path, {"schema": "scapre-audit/report/1"})
-    refused(cli("report", small_run, "--out", proj), "thesis.tex")  # first foreign entry
+    refused(cli("report", small_run, "--out", proj), "which no report writes", "'src'")
     _untouched(proj)
 
 

@@ -66,7 +66,7 @@ def test_disk_full_after_generation_is_one_line(tmp_path, small_run, victim):
         env=env, cwd=REPO, capture_output=True, timeout=600,
     )  # fmt: skip
     result = Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
-    refused(result, "No space left on device", victim)
+    refused(result, "No space left on device", victim, alone=False)
 
 
 def test_undecodable_concepts_are_one_line(tmp_path):
