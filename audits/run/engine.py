@@ -12,7 +12,7 @@ from typing import Any
 from audits.errors import AuditError
 from audits.run.manifest import check_out_dir, check_resume, run_identity
 from audits.run.plan import RunPlan, plan_run, select_methods
-from audits.run.provenance import model_fingerprint, provenance, results_header
+from audits.run.provenance import model_fingerprint, model_source, provenance, results_header
 from audits.run.rundir import RunDir
 from audits.run.selection import check_options, selected
 from audits.suites import Suite, load_suite, suite_hash
@@ -36,6 +36,13 @@ class RunRequest:
     skip_unavailable: bool = False
     micro_batch: int = 8
     cache: Path | None = None
+    steps: int | None = None  # denoising steps instead of the suite's
+    size: int | None = None  # square image size in pixels instead of the suite's
+    stages: str = "all"  # or "weights": the weight-space audit alone (audits.weights.stage)
+
+    def overrides(self) -> dict[str, int]:
+        """The generation settings this request overrides (part of the run's identity)."""
+        return {k: v for k, v in (("steps", self.steps), ("size", self.size)) if v is not None}
 
 
 @dataclass
@@ -57,6 +64,12 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     Everything that can be checked without the model is checked first; then the run folder is
     locked (one writer at a time, and the proof that it is writable), and only then does the
     model load."""
+    if req.stages != "all":
+        from audits.weights.stage import STAGES, run_weights
+
+        if req.stages not in STAGES:
+            raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
+        return run_weights(req, say)
     from contextlib import nullcontext
     from dataclasses import replace
 
@@ -114,6 +127,9 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
     precision = suite.profile(profile_name).generation.precision
     dtype = sampling_dtype(precision, req.device)
     bytes_from = numerics(req.device)
+    from audits.run.preflight import preflight_items, require
+
+    require(preflight_items(req, suite, profile_name, scorers))  # before anything heavy loads
     partial = run_identity(
         suite.name,
         suite_hash(suite),
@@ -122,6 +138,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         req.limit,
         {},
         req.micro_batch,
+        req.overrides(),
         bytes_from,
     )
     if old:
@@ -150,6 +167,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         req.limit,
         model,
         req.micro_batch,
+        req.overrides(),
         bytes_from,
     )
     run = RunDir(out)
@@ -159,14 +177,24 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
 
     attacks = selected_attacks(suite, profile_name, not_computed)
     plan = plan_run(
-        suite, profile_name, methods, req.limit, model, dtype, req.micro_batch, attacks, bytes_from
+        suite,
+        profile_name,
+        methods,
+        req.limit,
+        model,
+        dtype,
+        req.micro_batch,
+        attacks,
+        req.overrides(),
+        numerics=bytes_from,
     )
     if ranks.main and not old:  # the manifest first: from then on the directory is resumable
         out.mkdir(parents=True, exist_ok=True)
         methods_used = {
             e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
         }
-        write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used})
+        source = {"model_source": model_source(suite, model_id, pipe)}
+        write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used} | source)
     if ranks.main and not run.plan.is_file():  # the plan follows from the identity
         write_json(run.plan, plan.to_json())
     ranks.barrier()

@@ -13,7 +13,13 @@ if TYPE_CHECKING:
 
 
 # the documented bounds of the run's numeric options (docs/reliability.md)
-BOUNDS = {"--limit": (1, 10**9), "--micro-batch": (1, 256), "--batch-size": (1, 1024)}
+BOUNDS = {
+    "--limit": (1, 10**9),
+    "--micro-batch": (1, 256),
+    "--batch-size": (1, 1024),
+    "--steps": (1, 1000),
+    "--size": (8, 4096),
+}
 
 
 def check_bound(flag: str, value: int) -> None:
@@ -28,6 +34,12 @@ def check_options(req: RunRequest) -> None:
     if req.limit is not None:
         check_bound("--limit", req.limit)
     check_bound("--micro-batch", req.micro_batch)
+    if req.steps is not None:
+        check_bound("--steps", req.steps)
+    if req.size is not None:
+        check_bound("--size", req.size)
+        if req.size % 8:
+            raise AuditError(f"--size must be a multiple of 8 pixels (got {req.size})")
     check_bound("--batch-size", req.batch_size)
     if req.device.startswith("cuda"):
         import torch
