@@ -132,6 +132,8 @@ def erase(
     record = _edit_record(pipe, ref, concept_list, eraser, preset, edit, device)
     record["model"]["unet_sha256"] = module_sha256(pipe.unet)
     record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
+    if getattr(pipe, "text_encoder_2", None) is not None:  # SDXL
+        record["model"]["text_encoder_2_sha256"] = module_sha256(pipe.text_encoder_2)
     record["created"] = datetime.fromtimestamp(started, timezone.utc).isoformat()
     from audits.edit_folder import base_folder
 
@@ -178,6 +180,7 @@ class _MatrixProgress:
 
 
 def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
+    from audits.models.families import detect
     from audits.models.loading import tensor_sha256
 
     record = {
@@ -196,6 +199,7 @@ def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
             "local": ref.local,
             "dtype": ref.dtype,
             "pipeline_class": type(pipe).__name__,
+            "family": detect(pipe),
         },
         "packages": package_versions(),
         "hardware": hardware(device),

@@ -121,9 +121,10 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         clean_leftovers(out)  # what killed writers left (temporary files, staging folders)
         if req.cache:
             clean_leftovers(Path(req.cache))
-    assert suite.model is not None
-    model_id = req.model or suite.model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
+    suite_model = suite.profile(profile_name).model
+    assert suite_model is not None
+    model_id = req.model or suite_model.id
+    revision = None if req.model or Path(model_id).expanduser().exists() else suite_model.revision
     precision = suite.profile(profile_name).generation.precision
     dtype = sampling_dtype(precision, req.device)
     bytes_from = numerics(req.device)
@@ -158,6 +159,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
 
     started = time.perf_counter()
     pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype=dtype)
+    check_family(pipe, suite_model.family, model_id, say)
     model = model_fingerprint(pipe, ref)
     identity = run_identity(
         suite.name,
@@ -201,6 +203,19 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
     counts = run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say, ranks)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return RunSummary(out, counts, _read_results(run))
+
+
+def check_family(pipe, declared: str, model_id: str, say: Say) -> str:
+    """Refuse a pipeline of no supported family (one line naming what was found); say so when
+    it is not the family the suite or profile declares (a `--model` of another family)."""
+    from audits.models.families import detect
+    from audits.registry import MODEL_FAMILIES
+
+    found = detect(pipe)
+    expected = MODEL_FAMILIES.get(declared).structure
+    if found != expected:
+        say(f"note: {model_id} is a {found} pipeline; the suite declares family {declared}")
+    return found
 
 
 def run_stages(
