@@ -140,7 +140,15 @@ class Measurer:
             g_emb, g_last = self.guide_features(guide)
             idx = torch.tensor(rows)
             values = measure.toward_guide(
-                emb[idx], last[idx], g_emb, g_last, self.base, grams, dd[idx], None
+                emb[idx],
+                last[idx],
+                g_emb,
+                g_last,
+                self.base,
+                grams,
+                dd[idx],
+                self.den_cache,  # the denominators depend on the prompts and guide only
+                (probe.name, guide, tuple(rows)),
             )
             for i, v in zip(rows, values.tolist(), strict=True):
                 out[i] = v
