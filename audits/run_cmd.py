@@ -6,6 +6,11 @@ from pathlib import Path
 
 import typer
 
+WEIGHTS_HELP = (
+    "Folder of evaluator weights (layout: docs/evaluator-weights.md); the Hugging Face and torch"
+    " hub caches are read too."
+)
+
 
 def _say(text: str) -> None:
     typer.echo(text, err=True)
@@ -40,6 +45,9 @@ def run(
     micro_batch: int = typer.Option(
         8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
     ),
+    weights_dir: Path = typer.Option(
+        None, "--weights-dir", envvar="SCAPRE_AUDIT_WEIGHTS", help=WEIGHTS_HELP
+    ),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
     from audits.run import RunRequest, run_suite
@@ -61,6 +69,7 @@ def run(
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,
+        weights_dir=weights_dir,
     )
     summary = run_suite(request, say=_say)
     c = summary.counts
@@ -84,11 +93,16 @@ def score(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     batch_size: int = typer.Option(4, "--batch-size"),
     skip_unavailable: bool = typer.Option(False, "--skip-unavailable"),
+    weights_dir: Path = typer.Option(
+        None, "--weights-dir", envvar="SCAPRE_AUDIT_WEIGHTS", help=WEIGHTS_HELP
+    ),
 ) -> None:
     """Re-score a run's saved images and rewrite results.json, without generating anything."""
     from audits.run import rescore
 
-    counts = rescore(run_dir, device, batch_size, force, skip_unavailable, say=_say)
+    counts = rescore(
+        run_dir, device, batch_size, force, skip_unavailable, say=_say, weights_dir=weights_dir
+    )
     typer.echo(f"{run_dir}: {counts['scores']} score unit(s) computed; results.json rewritten")
 
 

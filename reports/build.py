@@ -20,6 +20,7 @@ from typing import Any
 from audits.errors import AuditError
 from reports import exports
 from reports.compare import group_by_suite, suite_warnings
+from reports.evaluators import weights_status, weights_warnings
 from reports.images import ImageStore
 from reports.load import Run, load_run
 from reports.render import TEMPLATES, render
@@ -68,6 +69,7 @@ def _provenance(run: Run) -> dict[str, Any]:
         "identity_recipe": results.get("identity_recipe", ""),
         "methods": results.get("methods") or {},
         "evaluators": results.get("evaluators") or {},
+        "evaluator_weights": weights_status(results.get("evaluators") or {}),
         "prompt_sets": results.get("prompt_sets") or {},
     }
 
@@ -119,7 +121,11 @@ def render_run(
     ]
     if up:
         nav.insert(0, ("All runs", up))
-    common = {"root": "", "nav": nav, "warnings": list(warnings)}
+    common = {
+        "root": "",
+        "nav": nav,
+        "warnings": [*warnings, *weights_warnings(run.results.get("evaluators") or {})],
+    }
 
     probes_of = concept_probes(run)
     names = list(probes_of)

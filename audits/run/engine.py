@@ -35,6 +35,7 @@ class RunRequest:
     skip_unavailable: bool = False
     micro_batch: int = 8
     cache: Path | None = None
+    weights_dir: Path | None = None  # evaluator weights (else $SCAPRE_AUDIT_WEIGHTS)
 
 
 @dataclass
@@ -86,6 +87,11 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         if old["identity"]["model"].get("id") != model_id:
             check_resume({"model": old["identity"]["model"]}, {"model": {"id": model_id}}, out)
 
+    # every evaluator file is found and hashed before any model loads (audits.weights)
+    from audits.weights import check_scorers, require_all
+
+    require_all(check_scorers(suite, scorers, req.weights_dir), req.weights_dir)
+
     from audits.models.loading import load_pipeline
 
     started = time.perf_counter()
@@ -104,7 +110,7 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     attacks = selected_attacks(suite, profile_name, not_computed)
     plan = plan_run(suite, profile_name, methods, req.limit, model, dtype, req.micro_batch, attacks)
     # evaluators are loaded before any work, so a missing checkpoint stops the run at once
-    built = build_scorers(suite, scorers, req.device, req.batch_size)
+    built = build_scorers(suite, scorers, req.device, req.batch_size, req.weights_dir)
     if ranks.main and not old:  # the manifest first: from then on the directory is resumable
         out.mkdir(parents=True, exist_ok=True)
         methods_used = {
@@ -189,18 +195,13 @@ def score_and_aggregate(
     return {"scores": scored}
 
 
-def build_scorers(suite: Suite, names: list[str], device: str, batch_size: int) -> dict[str, Any]:
+def build_scorers(
+    suite: Suite, names: list[str], device: str, batch_size: int, weights_dir=None
+) -> dict[str, Any]:
     from audits.registry import SCORERS
-    from audits.scorers.base import ScorerContext
+    from audits.weights import scorer_context
 
-    assert suite.concepts is not None
-    ctx = ScorerContext(
-        concepts=suite.concepts.names(),
-        concept_label_columns={c.name: dict(c.labels) for c in suite.concepts.concepts},
-        suite_root=suite.root,
-        device=device,
-        batch_size=batch_size,
-    )
+    ctx = scorer_context(suite, device, batch_size, weights_dir)
     return {n: SCORERS.get(suite.scorers[n].kind).from_spec(suite.scorers[n], ctx) for n in names}
 
 

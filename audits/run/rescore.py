@@ -40,6 +40,7 @@ def rescore(
     force: bool = False,
     skip_unavailable: bool = False,
     say=print,
+    weights_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Re-score a run's saved images with its suite's scorers and re-aggregate; never generate.
     Score files whose evaluator identity or images changed are recomputed; `force` redoes all."""
@@ -59,8 +60,13 @@ def rescore(
             " rerun `scapre-audit run` with the original options to regenerate them"
         )
     scorers, metrics, skipped = selected(suite, ident["profile"], skip_unavailable)
-    req = RunRequest(suite=str(suite.root), device=device, batch_size=batch_size)
-    built = build_scorers(suite, scorers, device, batch_size)
+    from audits.weights import check_scorers, require_all
+
+    require_all(check_scorers(suite, scorers, weights_dir), weights_dir)
+    req = RunRequest(
+        suite=str(suite.root), device=device, batch_size=batch_size, weights_dir=weights_dir
+    )
+    built = build_scorers(suite, scorers, device, batch_size, weights_dir)
     return score_and_aggregate(run, plan, suite, req, built, metrics, skipped, say, force=force)
 
 

@@ -23,25 +23,39 @@ class ToyWorldClassifier(Scorer):
     version = "toyworld_classifier/1"
     output = "label"
 
+    @classmethod
+    def _folder(cls, spec, context) -> Path:
+        from audits.toyworld.paths import WEIGHTS_DIR
+
+        folder = spec.params.get("weights")
+        if folder is None:
+            return WEIGHTS_DIR / "classifier"
+        for base in (context.suite_root, Path.cwd()):
+            if (base / str(folder)).is_dir():
+                return base / str(folder)
+        return Path(str(folder))
+
+    @classmethod
+    def weight_needs(cls, spec, context):
+        from audits.weights import ScorerNeeds, local_file_need
+
+        path = cls._folder(spec, context) / "classifier.safetensors"
+        return ScorerNeeds(needs=[local_file_need("toy-world classifier weights", path)])
+
     def build(self) -> None:
         from audits.models.loading import module_sha256
         from audits.toyworld.classifier import load_classifier
-        from audits.toyworld.paths import WEIGHTS_DIR
+        from audits.weights import local_file_need, locate
 
-        folder = self.spec.params.get("weights")
-        path = WEIGHTS_DIR / "classifier" if folder is None else self._resolve(str(folder))
-        if not (path / "classifier.safetensors").is_file():
-            raise AuditError(
-                f"scorer '{self.spec.name}': no classifier.safetensors in {path}"
-            )
+        path = self._folder(self.spec, self.context)
+        found = locate(
+            local_file_need("toy-world classifier weights", path / "classifier.safetensors"), None
+        )
+        if found.path is None:
+            raise AuditError(f"scorer '{self.spec.name}': no classifier.safetensors in {path}")
         self.model = load_classifier(path)
         self.weights_sha256 = module_sha256(self.model)
-
-    def _resolve(self, folder: str) -> Path:
-        for base in (self.context.suite_root, Path.cwd()):
-            if (base / folder).is_dir():
-                return base / folder
-        return Path(folder)
+        self.weights_file = found
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -49,6 +63,8 @@ class ToyWorldClassifier(Scorer):
             "version": self.version,
             "architecture": "ToyClassifier (3 conv blocks, colour head 6, shape head 4 + none)",
             "weights_sha256": self.weights_sha256,
+            "weights_file": self.weights_file.record(),
+            "weights_verified": self.weights_file.verified,
             "preprocessing": "RGB uint8 -> [-1, 1], native 32x32",
             "labels": [*self.labels(), NO_SHAPE],
             "decision": "argmax of each head; shape 'none' -> 'no shape'",
