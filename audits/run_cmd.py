@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 WEIGHTS_HELP = (
-    "Folder of evaluator weights (layout: docs/evaluator-weights.md); the Hugging Face and torch"
+    "Folder of evaluator weights: CLIP, ResNet-50, LPIPS, Inception (layout:"
+    " docs/evaluator-weights.md); the Hugging Face and torch"
     " hub caches are read too."
 )
 
@@ -45,6 +46,12 @@ def run(
     micro_batch: int = typer.Option(
         8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
     ),
+    stages: str = typer.Option(
+        "all",
+        "--stages",
+        help="all (the image audit) or weights (the weight-space audit alone: no images; "
+        "docs/weights.md).",
+    ),
     weights_dir: Path = typer.Option(
         None, "--weights-dir", envvar="SCAPRE_AUDIT_WEIGHTS", help=WEIGHTS_HELP
     ),
@@ -69,6 +76,7 @@ def run(
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,
+        stages=stages,
         weights_dir=weights_dir,
     )
     summary = run_suite(request, say=_say)

@@ -35,6 +35,8 @@ from reports.tables import (
     overview_tables,
     scaling_series,
 )
+from reports.weights import NOTE as WEIGHTS_NOTE
+from reports.weights import weight_tables
 
 MARKER = "report.json"  # written in every report folder; only such a folder is ever replaced
 REPORT_SCHEMA = "scapre-audit/report/1"
@@ -203,6 +205,8 @@ def render_run(
         by_purpose=list(by_purpose.items()),
         breakdowns=breakdown_tables(run),
         attacks=attack_tables(run),
+        weights=weight_tables(run),
+        weights_note=WEIGHTS_NOTE,
         charts=charts,
         timings=edit_timings(run),
         paper=paper,

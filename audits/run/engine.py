@@ -35,6 +35,7 @@ class RunRequest:
     skip_unavailable: bool = False
     micro_batch: int = 8
     cache: Path | None = None
+    stages: str = "all"  # or "weights": the weight-space audit alone (audits.weights.stage)
     weights_dir: Path | None = None  # evaluator weights (else $SCAPRE_AUDIT_WEIGHTS)
 
 
@@ -53,6 +54,14 @@ def default_out(suite: Suite, profile: str) -> Path:
 
 def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     """The whole audit for one request (see `scapre-audit run --help`)."""
+    if req.stages != "all":
+        from audits.weights.stage import STAGES, run_weights
+
+        if req.stages not in STAGES:
+            from audits.errors import AuditError
+
+            raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
+        return run_weights(req, say)
     from audits.run.atomic import write_json
     from audits.run.generate_stage import sampling_dtype
     from audits.run.manifest import write_manifest
@@ -87,8 +96,8 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         if old["identity"]["model"].get("id") != model_id:
             check_resume({"model": old["identity"]["model"]}, {"model": {"id": model_id}}, out)
 
-    # every evaluator file is found and hashed before any model loads (audits.weights)
-    from audits.weights import check_scorers, require_all
+    # every evaluator file is found and hashed before any model loads (audits.evaluator_weights)
+    from audits.evaluator_weights import check_scorers, require_all
 
     require_all(check_scorers(suite, scorers, req.weights_dir), req.weights_dir)
 
@@ -199,7 +208,7 @@ def build_scorers(
     suite: Suite, names: list[str], device: str, batch_size: int, weights_dir=None
 ) -> dict[str, Any]:
     from audits.registry import SCORERS
-    from audits.weights import scorer_context
+    from audits.evaluator_weights import scorer_context
 
     ctx = scorer_context(suite, device, batch_size, weights_dir)
     return {n: SCORERS.get(suite.scorers[n].kind).from_spec(suite.scorers[n], ctx) for n in names}

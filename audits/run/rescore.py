@@ -60,7 +60,7 @@ def rescore(
             " rerun `scapre-audit run` with the original options to regenerate them"
         )
     scorers, metrics, skipped = selected(suite, ident["profile"], skip_unavailable)
-    from audits.weights import check_scorers, require_all
+    from audits.evaluator_weights import check_scorers, require_all
 
     require_all(check_scorers(suite, scorers, weights_dir), weights_dir)
     req = RunRequest(

@@ -18,7 +18,7 @@ import torch
 from audits.suites.spec import ScorerSpec
 
 if TYPE_CHECKING:
-    from audits.weights import ScorerNeeds
+    from audits.evaluator_weights import ScorerNeeds
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class ScorerContext:
     suite_root: Path
     device: str = "cpu"
     batch_size: int = 16
-    weights_dir: Path | None = None  # --weights-dir / SCAPRE_AUDIT_WEIGHTS (audits.weights)
+    weights_dir: Path | None = None  # --weights-dir / SCAPRE_AUDIT_WEIGHTS (audits.evaluator_weights)
     concept_roles: dict[str, str] = field(default_factory=dict)  # concept -> target / retain
 
 
@@ -76,8 +76,8 @@ class Scorer(ABC):
     @classmethod
     def weight_needs(cls, spec: ScorerSpec, context: ScorerContext) -> ScorerNeeds:
         """The weights files (and packages) `build` will need, found without loading anything:
-        what `audits.weights.check_scorers` (the preflight) reads. Default: none."""
-        from audits.weights import ScorerNeeds
+        what `audits.evaluator_weights.check_scorers` (the preflight) reads. Default: none."""
+        from audits.evaluator_weights import ScorerNeeds
 
         return ScorerNeeds()
 

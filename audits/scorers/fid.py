@@ -6,7 +6,7 @@ features to torchmetrics' FrechetInceptionDistance / KernelInceptionDistance.
 params:
 - `features`: `inception-v3-pool3-2048` (the default: torchmetrics' NoTrainInceptionV3, which
   needs the `torch-fidelity` package, the `fid` extra, and its weights file
-  weights-inception-2015-12-05-6726825d.pth found by `audits.weights`), a named open_clip preset
+  weights-inception-2015-12-05-6726825d.pth found by `audits.evaluator_weights`), a named open_clip preset
   (`clip-vit-l-14`: ViT-L-14 with OpenAI's weights) or `open_clip` (the model in
   `params.model` / `params.pretrained`);
 - `fallback_features`: what to use when the declared features cannot be computed here (same
@@ -37,7 +37,7 @@ FEATURES = (INCEPTION, "open_clip", *CLIP_PRESETS)
 
 
 def _inception_need():
-    from audits.weights import torch_hub_need
+    from audits.evaluator_weights import torch_hub_need
 
     return torch_hub_need("FID Inception-v3 weights (torch-fidelity)", INCEPTION_URL)
 
@@ -66,7 +66,7 @@ def clip_params_for(features: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def inception_unavailable(root) -> str | None:
     """Why torchmetrics' Inception cannot be built here (None when it can)."""
-    from audits.weights import locate
+    from audits.evaluator_weights import locate
 
     if importlib.util.find_spec("torch_fidelity") is None:
         return "the torch-fidelity package is not installed (pip install 'scapre-audit[fid]')"
@@ -84,7 +84,7 @@ class FIDScorer(Scorer):
     @classmethod
     def weight_needs(cls, spec, context):
         from audits.scorers.openclip_model import clip_weight_need
-        from audits.weights import ScorerNeeds
+        from audits.evaluator_weights import ScorerNeeds
 
         try:
             declared, fallback = feature_plan(spec)
@@ -109,7 +109,7 @@ class FIDScorer(Scorer):
 
     def build(self) -> None:
         from audits.scorers.openclip_model import load_clip
-        from audits.weights import require
+        from audits.evaluator_weights import require
 
         declared, fallback = feature_plan(self.spec)
         self.inception = None

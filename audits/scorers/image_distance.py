@@ -4,7 +4,7 @@ prompt and seed.
 `params.distance`:
 - `lpips` (torchmetrics' LPIPS, `params.net`: alex (default), vgg or squeeze): the v0.1 linear
   heads shipped in the torchmetrics wheel on a torchvision ImageNet trunk whose file is found by
-  `audits.weights` and verified; images as RGB in [0, 1] (`normalize=True`), native resolution;
+  `audits.evaluator_weights` and verified; images as RGB in [0, 1] (`normalize=True`), native resolution;
   the value torchmetrics' `LearnedPerceptualImagePatchSimilarity(net_type, normalize=True)`
   gives for the pair;
 - `pixel-rmse` (root mean squared difference of RGB values scaled to [0, 1]; the default);
@@ -53,7 +53,7 @@ def lpips_trunk_need(net: str):
     """The torchvision ImageNet trunk file LPIPS `net` is built on."""
     import torchvision.models as tvm
 
-    from audits.weights import torch_hub_need
+    from audits.evaluator_weights import torch_hub_need
 
     arch, weights_enum = LPIPS_NETS[net]
     weights = getattr(tvm, weights_enum).DEFAULT
@@ -69,7 +69,7 @@ def lpips_heads_need(net: str):
 
     from torchmetrics.functional.image import lpips as tm_lpips
 
-    from audits.weights import local_file_need
+    from audits.evaluator_weights import local_file_need
 
     path = Path(inspect.getfile(tm_lpips)).parent / "lpips_models" / f"{net}.pth"
     return local_file_need(
@@ -87,7 +87,7 @@ class ImageDistance(Scorer):
 
     @classmethod
     def weight_needs(cls, spec, context):
-        from audits.weights import ScorerNeeds
+        from audits.evaluator_weights import ScorerNeeds
 
         try:
             distance = distance_of(spec)
@@ -120,7 +120,7 @@ class ImageDistance(Scorer):
         import torchvision.models as tvm
         from torchmetrics.functional.image.lpips import _NoTrainLpips
 
-        from audits.weights import require
+        from audits.evaluator_weights import require
 
         self.net = self.spec.params.get("net", "alex")
         who, root = self.spec.name, self.context.weights_dir

@@ -75,7 +75,7 @@ def _installed_problem(spec, settings) -> str | None:
 
 def _model_need(spec, context, settings):
     from audits.scorers.openclip_model import local_path
-    from audits.weights import local_file_need
+    from audits.evaluator_weights import local_file_need
 
     if settings["model_file"]:
         path = local_path(
@@ -98,7 +98,7 @@ class NudeNetScorer(Scorer):
 
     @classmethod
     def weight_needs(cls, spec, context):
-        from audits.weights import ScorerNeeds
+        from audits.evaluator_weights import ScorerNeeds
 
         try:
             settings = _settings(spec)
@@ -113,7 +113,7 @@ class NudeNetScorer(Scorer):
             return ScorerNeeds(problems=[str(err)])
 
     def build(self) -> None:
-        from audits.weights import require
+        from audits.evaluator_weights import require
 
         settings = _settings(self.spec)
         problem = _installed_problem(self.spec, settings)

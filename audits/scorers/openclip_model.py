@@ -8,7 +8,7 @@ optional `quick_gelu: true` (build QuickGELU whatever the architecture's config 
 checkpoint trained with it; by default QuickGELU is used when the tag, the pinned digest or the
 architecture's config says so).
 
-The weights file is found by `audits.weights` (the `--weights-dir` folder, then the caches a
+The weights file is found by `audits.evaluator_weights` (the `--weights-dir` folder, then the caches a
 normal download fills), hashed and compared with its pinned digest, and then loaded from that
 path, so what was checked is what runs. OpenAI's weights were trained with QuickGELU: for them
 the model is built with QuickGELU (open_clip's `create_model('ViT-L-14', pretrained='openai')`
@@ -27,7 +27,7 @@ import torch
 
 from audits.errors import AuditError
 from audits.models.loading import module_sha256
-from audits.weights import Located, Need, local_file_need, open_clip_need, require
+from audits.evaluator_weights import Located, Need, local_file_need, open_clip_need, require
 
 SCORE_GROUP = 32  # images encoded together; part of every open_clip scorer's identity
 
@@ -38,7 +38,7 @@ OPENAI_PREPROCESS = {
     "interpolation": "bicubic",
     "resize_mode": "shortest",
 }
-# pinned weights whose training activation is QuickGELU (see audits.weights.PINS)
+# pinned weights whose training activation is QuickGELU (see audits.evaluator_weights.PINS)
 QUICK_GELU_PINS = {
     "timm/vit_large_patch14_clip_224.openai/open_clip_model.safetensors",
     "openai/ViT-L-14.pt",
@@ -267,7 +267,7 @@ def _load_weights(model, found: Located) -> None:
 
 def clip_needs(spec, ctx):
     """`Scorer.weight_needs` of an open_clip scorer: its weights file, or the param problem."""
-    from audits.weights import ScorerNeeds
+    from audits.evaluator_weights import ScorerNeeds
 
     try:
         need = clip_weight_need(spec.params, ctx.suite_root, spec.name)

@@ -40,7 +40,7 @@ class ResNet50ImageNet(Scorer):
 
     @classmethod
     def _need(cls, spec, context):
-        from audits.weights import local_file_need, torch_hub_need
+        from audits.evaluator_weights import local_file_need, torch_hub_need
 
         weights = cls._weights(spec)
         if spec.params.get("checkpoint"):
@@ -52,7 +52,7 @@ class ResNet50ImageNet(Scorer):
 
     @classmethod
     def weight_needs(cls, spec, context):
-        from audits.weights import ScorerNeeds
+        from audits.evaluator_weights import ScorerNeeds
 
         try:
             return ScorerNeeds(needs=[cls._need(spec, context)])
@@ -62,7 +62,7 @@ class ResNet50ImageNet(Scorer):
     def build(self) -> None:
         from torchvision.models import resnet50
 
-        from audits.weights import require
+        from audits.evaluator_weights import require
 
         params, who = self.spec.params, self.spec.name
         if int(params.get("top_k", 1)) != 1:

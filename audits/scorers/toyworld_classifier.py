@@ -37,7 +37,7 @@ class ToyWorldClassifier(Scorer):
 
     @classmethod
     def weight_needs(cls, spec, context):
-        from audits.weights import ScorerNeeds, local_file_need
+        from audits.evaluator_weights import ScorerNeeds, local_file_need
 
         path = cls._folder(spec, context) / "classifier.safetensors"
         return ScorerNeeds(needs=[local_file_need("toy-world classifier weights", path)])
@@ -45,7 +45,7 @@ class ToyWorldClassifier(Scorer):
     def build(self) -> None:
         from audits.models.loading import module_sha256
         from audits.toyworld.classifier import load_classifier
-        from audits.weights import local_file_need, locate
+        from audits.evaluator_weights import local_file_need, locate
 
         path = self._folder(self.spec, self.context)
         found = locate(

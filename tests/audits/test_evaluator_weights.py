@@ -10,7 +10,7 @@ import pytest
 
 from audits.errors import AuditError
 from audits.suites import load_suite
-from audits.weights import (
+from audits.evaluator_weights import (
     MISMATCH,
     MISSING,
     PINS,
@@ -117,13 +117,13 @@ def test_weights_dir_and_hub_cache_are_found_and_verified_or_not(bare, monkeypat
     assert locate(open_clip_need("ViT-L-14-quickgelu", "openai"), root).path == mine
     # SCAPRE_AUDIT_WEIGHTS is the flag's environment form
     monkeypatch.setenv("SCAPRE_AUDIT_WEIGHTS", str(root))
-    from audits.weights import weights_root
+    from audits.evaluator_weights import weights_root
 
     assert weights_root(None) == root and weights_root(bare / "other") == bare / "other"
 
 
 def test_a_users_copy_of_a_pinned_file_is_verified_and_others_unverified(tmp_path):
-    from audits.weights import local_file_need
+    from audits.evaluator_weights import local_file_need
 
     bundled = REPO / "audits/toyworld/weights/classifier/classifier.safetensors"
     found = locate(local_file_need("classifier", bundled), None)
