@@ -207,8 +207,8 @@ def score_and_aggregate(
 def build_scorers(
     suite: Suite, names: list[str], device: str, batch_size: int, weights_dir=None
 ) -> dict[str, Any]:
-    from audits.registry import SCORERS
     from audits.evaluator_weights import scorer_context
+    from audits.registry import SCORERS
 
     ctx = scorer_context(suite, device, batch_size, weights_dir)
     return {n: SCORERS.get(suite.scorers[n].kind).from_spec(suite.scorers[n], ctx) for n in names}

@@ -30,7 +30,9 @@ class ScorerContext:
     suite_root: Path
     device: str = "cpu"
     batch_size: int = 16
-    weights_dir: Path | None = None  # --weights-dir / SCAPRE_AUDIT_WEIGHTS (audits.evaluator_weights)
+    weights_dir: Path | None = (
+        None  # --weights-dir / SCAPRE_AUDIT_WEIGHTS (audits.evaluator_weights)
+    )
     concept_roles: dict[str, str] = field(default_factory=dict)  # concept -> target / retain
 
 

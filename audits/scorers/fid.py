@@ -6,8 +6,8 @@ features to torchmetrics' FrechetInceptionDistance / KernelInceptionDistance.
 params:
 - `features`: `inception-v3-pool3-2048` (the default: torchmetrics' NoTrainInceptionV3, which
   needs the `torch-fidelity` package, the `fid` extra, and its weights file
-  weights-inception-2015-12-05-6726825d.pth found by `audits.evaluator_weights`), a named open_clip preset
-  (`clip-vit-l-14`: ViT-L-14 with OpenAI's weights) or `open_clip` (the model in
+  weights-inception-2015-12-05-6726825d.pth found by `audits.evaluator_weights`), a named
+  open_clip preset (`clip-vit-l-14`: ViT-L-14 with OpenAI's weights) or `open_clip` (the model in
   `params.model` / `params.pretrained`);
 - `fallback_features`: what to use when the declared features cannot be computed here (same
   names). A fallback in use is a substitution: the identity's `substitution` says what was
@@ -83,8 +83,8 @@ class FIDScorer(Scorer):
 
     @classmethod
     def weight_needs(cls, spec, context):
-        from audits.scorers.openclip_model import clip_weight_need
         from audits.evaluator_weights import ScorerNeeds
+        from audits.scorers.openclip_model import clip_weight_need
 
         try:
             declared, fallback = feature_plan(spec)
@@ -108,8 +108,8 @@ class FIDScorer(Scorer):
         return ScorerNeeds(needs=[need] if need else [], notes=notes)
 
     def build(self) -> None:
-        from audits.scorers.openclip_model import load_clip
         from audits.evaluator_weights import require
+        from audits.scorers.openclip_model import load_clip
 
         declared, fallback = feature_plan(self.spec)
         self.inception = None

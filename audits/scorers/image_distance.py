@@ -4,7 +4,8 @@ prompt and seed.
 `params.distance`:
 - `lpips` (torchmetrics' LPIPS, `params.net`: alex (default), vgg or squeeze): the v0.1 linear
   heads shipped in the torchmetrics wheel on a torchvision ImageNet trunk whose file is found by
-  `audits.evaluator_weights` and verified; images as RGB in [0, 1] (`normalize=True`), native resolution;
+  `audits.evaluator_weights` and verified; images as RGB in [0, 1] (`normalize=True`), native
+  resolution;
   the value torchmetrics' `LearnedPerceptualImagePatchSimilarity(net_type, normalize=True)`
   gives for the pair;
 - `pixel-rmse` (root mean squared difference of RGB values scaled to [0, 1]; the default);

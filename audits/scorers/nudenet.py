@@ -74,8 +74,8 @@ def _installed_problem(spec, settings) -> str | None:
 
 
 def _model_need(spec, context, settings):
-    from audits.scorers.openclip_model import local_path
     from audits.evaluator_weights import local_file_need
+    from audits.scorers.openclip_model import local_path
 
     if settings["model_file"]:
         path = local_path(

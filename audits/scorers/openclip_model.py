@@ -8,9 +8,9 @@ optional `quick_gelu: true` (build QuickGELU whatever the architecture's config 
 checkpoint trained with it; by default QuickGELU is used when the tag, the pinned digest or the
 architecture's config says so).
 
-The weights file is found by `audits.evaluator_weights` (the `--weights-dir` folder, then the caches a
-normal download fills), hashed and compared with its pinned digest, and then loaded from that
-path, so what was checked is what runs. OpenAI's weights were trained with QuickGELU: for them
+The weights file is found by `audits.evaluator_weights` (the `--weights-dir` folder, then the
+caches a normal download fills), hashed and compared with its pinned digest, and then loaded
+from that path, so what was checked is what runs. OpenAI's weights were trained with QuickGELU: for them
 the model is built with QuickGELU (open_clip's `create_model('ViT-L-14', pretrained='openai')`
 builds GELU and only warns). Activation, preprocessing and the weights file's digest and
 verification status are in the identity.
@@ -26,8 +26,8 @@ from typing import Any
 import torch
 
 from audits.errors import AuditError
-from audits.models.loading import module_sha256
 from audits.evaluator_weights import Located, Need, local_file_need, open_clip_need, require
+from audits.models.loading import module_sha256
 
 SCORE_GROUP = 32  # images encoded together; part of every open_clip scorer's identity
 

@@ -43,9 +43,9 @@ class ToyWorldClassifier(Scorer):
         return ScorerNeeds(needs=[local_file_need("toy-world classifier weights", path)])
 
     def build(self) -> None:
+        from audits.evaluator_weights import local_file_need, locate
         from audits.models.loading import module_sha256
         from audits.toyworld.classifier import load_classifier
-        from audits.evaluator_weights import local_file_need, locate
 
         path = self._folder(self.spec, self.context)
         found = locate(

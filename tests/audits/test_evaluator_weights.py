@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from audits.errors import AuditError
-from audits.suites import load_suite
 from audits.evaluator_weights import (
     MISMATCH,
     MISSING,
@@ -22,6 +21,7 @@ from audits.evaluator_weights import (
     require_all,
     torch_hub_need,
 )
+from audits.suites import load_suite
 from tests.standins import HUB_REPO, use_standins, write_hub_file
 
 REPO = Path(__file__).resolve().parents[2]
