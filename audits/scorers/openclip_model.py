@@ -10,10 +10,10 @@ architecture's config says so).
 
 The weights file is found by `audits.evaluator_weights` (the `--weights-dir` folder, then the
 caches a normal download fills), hashed and compared with its pinned digest, and then loaded
-from that path, so what was checked is what runs. OpenAI's weights were trained with QuickGELU: for them
-the model is built with QuickGELU (open_clip's `create_model('ViT-L-14', pretrained='openai')`
-builds GELU and only warns). Activation, preprocessing and the weights file's digest and
-verification status are in the identity.
+from that path, so what was checked is what runs. OpenAI's weights were trained with
+QuickGELU: for them the model is built with QuickGELU (open_clip's
+`create_model('ViT-L-14', pretrained='openai')` builds GELU and only warns). Activation,
+preprocessing and the weights file's digest and verification status are in the identity.
 """
 
 from __future__ import annotations
