@@ -173,16 +173,36 @@ def _activation(model) -> str:
     return "unknown"
 
 
+_LOADED: dict[tuple, ClipModel] = {}  # one copy per (config, file, activation, device)
+
+
 def load_clip(params: dict[str, Any], ctx, who: str) -> ClipModel:
     """An open_clip model in eval mode with its preprocessing, tokenizer and identity.
 
     `model` may be an architecture name (with `pretrained` = tag or checkpoint file, and an
     optional `model_config` JSON) or `local-dir:<folder>` (open_clip's folder format with
-    open_clip_config.json and weights; `pretrained` is then not used)."""
-    import open_clip
-
+    open_clip_config.json and weights; `pretrained` is then not used). Scorers of one run that
+    name the same model and file share one loaded copy (a ViT-L/14 is 1.7 GB in fp32)."""
     p = clip_params(params, ctx.suite_root, who)
     found: Located | None = require(p.need, ctx.weights_dir, who) if p.need else None
+    key = (
+        p.config_name,
+        str(p.config_file),
+        found.sha256 if found else None,
+        str(found.path) if found else None,
+        p.quick_gelu,
+        str(ctx.device),
+    )
+    if key not in _LOADED:
+        _LOADED.clear()  # keep at most one model alive between different requests
+        _LOADED[key] = _load_clip(p, found, ctx, who)
+    shared = _LOADED[key]
+    return ClipModel(shared.model, shared.preprocess, shared.tokenizer, dict(shared.identity))
+
+
+def _load_clip(p: ClipParams, found: Located | None, ctx, who: str) -> ClipModel:
+    import open_clip
+
     if p.config_file is not None:
         open_clip.add_model_config(p.config_file)
     arch_config = None
