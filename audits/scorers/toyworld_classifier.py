@@ -16,6 +16,7 @@ from audits.errors import AuditError
 from audits.scorers.base import ImageItem, ScoreOutput, Scorer
 
 NO_SHAPE = "no shape"
+NATIVE = 32  # the world's image size, the only one the classifier was trained on
 
 
 class ToyWorldClassifier(Scorer):
@@ -65,7 +66,10 @@ class ToyWorldClassifier(Scorer):
             "weights_sha256": self.weights_sha256,
             "weights_file": self.weights_file.record(),
             "weights_verified": self.weights_file.verified,
-            "preprocessing": "RGB uint8 -> [-1, 1], native 32x32",
+            "preprocessing": (
+                f"RGB uint8 -> [-1, 1] at its native {NATIVE}x{NATIVE} (other sizes resized by PIL"
+                " bicubic first)"
+            ),
             "labels": [*self.labels(), NO_SHAPE],
             "decision": "argmax of each head; shape 'none' -> 'no shape'",
             "threshold": None,
@@ -87,6 +91,11 @@ class ToyWorldClassifier(Scorer):
 
         records = []
         for item in items:  # one at a time: a label never depends on its batch
-            (concept,) = predict(self.model, [item.image])
+            image = item.image.convert("RGB")
+            if image.size != (NATIVE, NATIVE):  # e.g. a run at --size 64
+                from PIL import Image
+
+                image = image.resize((NATIVE, NATIVE), Image.BICUBIC)
+            (concept,) = predict(self.model, [image])
             records.append({"label": NO_SHAPE if concept is None else concept.name})
         return ScoreOutput(records)
