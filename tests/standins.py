@@ -128,6 +128,30 @@ def write_standins(
     return env
 
 
+def save_torchscript(state: dict, path: Path, extra: dict | None = None) -> None:
+    """Save tensors as a TorchScript archive with the same names, as OpenAI's CLIP files are
+    (their ViT-L-14.pt also holds input_resolution, context_length and vocab_size)."""
+    from torch import nn
+
+    root = nn.Module()
+    for name, tensor in {**state, **(extra or {})}.items():
+        *parents, leaf = name.split(".")
+        module = root
+        for part in parents:
+            if not isinstance(getattr(module, part, None), nn.Module):
+                module.add_module(part, nn.Module())
+            module = getattr(module, part)
+        module.register_buffer(leaf, tensor.detach().clone())
+    torch.jit.script(root).save(str(path))
+
+
+OPENAI_EXTRA = {
+    "input_resolution": torch.tensor(224),
+    "context_length": torch.tensor(77),
+    "vocab_size": torch.tensor(49408),
+}
+
+
 def use_standins(monkeypatch, env: dict[str, str]) -> None:
     """Point this test's environment at the stand-ins (and nowhere else)."""
     for key in ("HF_HOME", "HF_HUB_CACHE", "TORCH_HOME", "SCAPRE_AUDIT_WEIGHTS"):

@@ -271,12 +271,24 @@ def _load_clip(p: ClipParams, found: Located | None, ctx, who: str) -> ClipModel
     return ClipModel(model, preprocess, tokenizer, identity)
 
 
+def _is_torchscript(path: Path) -> bool:
+    """A TorchScript archive (OpenAI's own CLIP files are), not a pickled state dict."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(n.endswith("/constants.pkl") for n in archive.namelist())
+
+
 def _load_weights(model, found: Located) -> None:
     """Load the located file into the built model (strict: every tensor must match)."""
     from open_clip.factory import load_checkpoint
 
     assert found.path is not None and found.candidate is not None
-    if found.candidate.fmt == "openai-jit":  # OpenAI's TorchScript archive (their clip package)
+    if found.candidate.fmt == "openai-jit" or _is_torchscript(found.path):
+        # OpenAI's TorchScript archive (their clip package's ViT-L-14.pt): its tensors are
+        # open_clip's names, plus three integers open_clip does not keep
         state = torch.jit.load(str(found.path), map_location="cpu").state_dict()
         for key in OPENAI_JIT_EXTRA_KEYS:
             state.pop(key, None)

@@ -129,6 +129,20 @@ def test_clip_zeroshot_uses_the_same_quickgelu_model(tiny_qg):
         assert ident["weights_sha256"] == zs.identity()["weights_sha256"]
 
 
+def test_openai_torchscript_files_load_the_same_tensors(tiny_qg):
+    """OpenAI's own CLIP files are TorchScript archives (ViT-L-14.pt, sha256 in its URL): they
+    load to the same tensors as the state dict."""
+    from audits.scorers.clip_score import CLIPScore
+    from tests.standins import OPENAI_EXTRA, save_torchscript
+
+    folder, state = tiny_qg
+    save_torchscript(state, folder / "tiny-qg-jit.pt", OPENAI_EXTRA)
+    plain = CLIPScore.from_spec(_clip_spec(), _ctx(folder)).identity()
+    jit = CLIPScore.from_spec(_clip_spec(pretrained="tiny-qg-jit.pt"), _ctx(folder)).identity()
+    assert jit["weights_sha256"] == plain["weights_sha256"]
+    assert jit["weights_file"]["file"] == "tiny-qg-jit.pt"
+
+
 @pytest.fixture(scope="module")
 def torch_standins(tmp_path_factory):
     root = tmp_path_factory.mktemp("standins")

@@ -64,7 +64,9 @@ def write_suite(folder: Path, model_dir: Path, clip_dir: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("tiny-clip.json", "tiny-clip.pt"):
         shutil.copy(clip_dir / name, folder / name)
-    (folder / "suite.yaml").write_text(SUITE_YAML.format(model=model_dir, clip=CLIP_PARAMS, clip_model=CLIP_MODEL))
+    (folder / "suite.yaml").write_text(
+        SUITE_YAML.format(model=model_dir, clip=CLIP_PARAMS, clip_model=CLIP_MODEL)
+    )
     (folder / "concepts.csv").write_text("concept,role\ncat,target\ndog,target\nfox,retain\n")
     (folder / "adversarial.csv").write_text(
         "prompt,concept,family\na kitten,cat,paraphrase\na dgo,dog,misspelling\n"
