@@ -48,18 +48,13 @@ def weights_status(evaluators: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def weights_warnings(evaluators: dict[str, Any]) -> list[str]:
-    """Banner lines: every evaluator not on verified weights, every declared substitution."""
+    """Banner lines: every evaluator not on verified weights (declared substitutions have their
+    own marks and footnotes: reports.exports)."""
     lines = []
     for entry in weights_status(evaluators):
         if entry["status"] == "unverified":
             lines.append(
                 f"evaluator '{entry['evaluator']}' ran on unverified weights ({entry['detail']}):"
                 " its numbers are not those of the official evaluator"
-            )
-        sub = entry["substitution"]
-        if isinstance(sub, dict):
-            lines.append(
-                f"evaluator '{entry['evaluator']}' substitutes {sub.get('used')} for the declared"
-                f" {sub.get('declared')} ({sub.get('reason')})"
             )
     return lines

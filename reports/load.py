@@ -18,6 +18,7 @@ RESULTS_SCHEMA = "scapre-audit/results/1"
 CLAIMS_SCHEMA = "scapre-audit/claims/1"
 # edit and image ids are hex digests; anything else in a record is refused, never used as a path
 _ID = re.compile(r"^[0-9a-f]{8,64}$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # suite names (scorers, probes): one path component
 
 
 def is_safe_id(value: Any) -> bool:
@@ -37,6 +38,7 @@ class Run:
     claims: list[dict[str, Any]] | None = None
     _images: dict[str, dict[tuple[str, int], str]] = field(default_factory=dict, repr=False)
     _images_root: Path | None = field(default=None, repr=False)
+    _scores: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def suite(self) -> dict[str, Any]:
@@ -59,6 +61,14 @@ class Run:
         if edit_id not in self._images:
             self._images[edit_id] = _index_images(self.root, edit_id)
         return self._images[edit_id].get((prompt, int(seed)))
+
+    def verdicts(self, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:
+        """One evaluator's saved per-image records for one edit and probe:
+        `{"labels": concept -> label, "images": image id -> record}` (empty when not saved)."""
+        key = (scorer, edit_id, probe)
+        if key not in self._scores:
+            self._scores[key] = _read_scores(self.root, scorer, edit_id, probe)
+        return self._scores[key]
 
     def image_path(self, edit_id: str, image_id: str) -> Path | None:
         """The PNG's path, only if both ids are plain hex and the file stays inside the run."""
@@ -101,6 +111,20 @@ def _index_images(root: Path, edit_id: str) -> dict[tuple[str, int], str]:
         if is_safe_id(image_id) and image_id == record_path.stem and isinstance(prompt, str):
             index.setdefault((prompt, seed), image_id)
     return index
+
+
+def _read_scores(root: Path, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:
+    empty: dict[str, Any] = {"labels": {}, "images": {}}
+    if not (_NAME.match(scorer) and _NAME.match(probe) and is_safe_id(edit_id)):
+        return empty
+    path = root / "scores" / scorer / edit_id / f"{probe}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        records = {str(r["image_id"]): r for r in doc.get("images", []) if isinstance(r, dict)}
+        labels = doc.get("concept_labels") or {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return empty
+    return {"labels": labels if isinstance(labels, dict) else {}, "images": records}
 
 
 def load_run(path: Path | str) -> Run:

@@ -11,7 +11,7 @@ from typing import Any
 
 from audits.run.manifest import check_out_dir, check_resume, run_identity
 from audits.run.plan import RunPlan, plan_run, select_methods
-from audits.run.provenance import model_fingerprint, provenance, results_header
+from audits.run.provenance import model_fingerprint, model_source, provenance, results_header
 from audits.run.rundir import RunDir
 from audits.run.selection import check_options, selected
 from audits.suites import Suite, load_suite, suite_hash
@@ -35,8 +35,14 @@ class RunRequest:
     skip_unavailable: bool = False
     micro_batch: int = 8
     cache: Path | None = None
+    steps: int | None = None  # denoising steps instead of the suite's
+    size: int | None = None  # square image size in pixels instead of the suite's
     stages: str = "all"  # or "weights": the weight-space audit alone (audits.weights.stage)
     weights_dir: Path | None = None  # evaluator weights (else $SCAPRE_AUDIT_WEIGHTS)
+
+    def overrides(self) -> dict[str, int]:
+        """The generation settings this request overrides (part of the run's identity)."""
+        return {k: v for k, v in (("steps", self.steps), ("size", self.size)) if v is not None}
 
 
 @dataclass
@@ -84,8 +90,18 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     assert suite.model is not None
     model_id = req.model or suite.model.id
     revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
+    from audits.run.preflight import preflight_items, require
+
+    require(preflight_items(req, suite, profile_name, scorers))  # before anything heavy loads
     partial = run_identity(
-        suite.name, suite_hash(suite), profile_name, methods, req.limit, {}, req.micro_batch
+        suite.name,
+        suite_hash(suite),
+        profile_name,
+        methods,
+        req.limit,
+        {},
+        req.micro_batch,
+        req.overrides(),
     )
     if old:
         check_resume(
@@ -96,11 +112,6 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         if old["identity"]["model"].get("id") != model_id:
             check_resume({"model": old["identity"]["model"]}, {"model": {"id": model_id}}, out)
 
-    # every evaluator file is found and hashed before any model loads (audits.evaluator_weights)
-    from audits.evaluator_weights import check_scorers, require_all
-
-    require_all(check_scorers(suite, scorers, req.weights_dir), req.weights_dir)
-
     from audits.models.loading import load_pipeline
 
     started = time.perf_counter()
@@ -109,7 +120,14 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype=dtype)
     model = model_fingerprint(pipe, ref)
     identity = run_identity(
-        suite.name, suite_hash(suite), profile_name, methods, req.limit, model, req.micro_batch
+        suite.name,
+        suite_hash(suite),
+        profile_name,
+        methods,
+        req.limit,
+        model,
+        req.micro_batch,
+        req.overrides(),
     )
     run = RunDir(out)
     if old:
@@ -117,7 +135,17 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     from audits.run.selection import selected_attacks
 
     attacks = selected_attacks(suite, profile_name, not_computed)
-    plan = plan_run(suite, profile_name, methods, req.limit, model, dtype, req.micro_batch, attacks)
+    plan = plan_run(
+        suite,
+        profile_name,
+        methods,
+        req.limit,
+        model,
+        dtype,
+        req.micro_batch,
+        attacks,
+        req.overrides(),
+    )
     # evaluators are loaded before any work, so a missing checkpoint stops the run at once
     built = build_scorers(suite, scorers, req.device, req.batch_size, req.weights_dir)
     if ranks.main and not old:  # the manifest first: from then on the directory is resumable
@@ -125,7 +153,8 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         methods_used = {
             e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
         }
-        write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used})
+        source = {"model_source": model_source(suite, model_id, pipe)}
+        write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used} | source)
     if ranks.main and not run.plan.is_file():  # the plan follows from the identity
         write_json(run.plan, plan.to_json())
     ranks.barrier()

@@ -66,6 +66,29 @@ class Group:
     edit_id: str
 
 
+def group_sizes(n: int, micro_batch: int) -> list[int]:
+    """How n images are cut into the groups the networks see together: full groups of
+    `micro_batch`, then the rest in groups of descending powers of two (7 -> 4, 2, 1). Nothing is
+    padded, so a short last group costs no extra work; the size of an image's group is part of
+    its identity (see `RunPlan.image_id`)."""
+    sizes = [micro_batch] * (n // micro_batch)
+    rest = n % micro_batch
+    while rest:
+        size = 1 << (rest.bit_length() - 1)
+        sizes.append(size)
+        rest -= size
+    return sizes
+
+
+def cut(items: list, micro_batch: int) -> list[list]:
+    """`items` in consecutive groups of `group_sizes(len(items), micro_batch)`."""
+    out, start = [], 0
+    for size in group_sizes(len(items), micro_batch):
+        out.append(items[start : start + size])
+        start += size
+    return out
+
+
 @dataclass
 class RunPlan:
     edits: list[EditUnit]
@@ -73,15 +96,46 @@ class RunPlan:
     groups: list[Group]
     sampling: dict[str, Any]
     attacks: list[Any] = field(default_factory=list)  # attack_plan.AttackUnit, plan order
+    # probe -> the only concepts whose cases get images (targets some edit erases); probes not
+    # named here keep every case
+    image_concepts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _rows: dict[tuple[str, int], int] | None = field(default=None, init=False, repr=False)
 
-    def image_id(self, edit_id: str, prompt: str, seed: int) -> str:
-        return short(image_identity(edit_id, prompt, seed, self.sampling))
+    def generation_groups(self) -> list[list[tuple[str, int]]]:
+        """Every (prompt, seed) an edit generates, deduplicated, in plan order, cut into the
+        groups the networks see together (the same for every edit: all edits share the probes)."""
+        images = list(
+            dict.fromkeys(
+                (case.prompt, int(seed))
+                for name, p in self.probes.items()
+                for case in p.cases
+                if name not in self.image_concepts or case.concept in self.image_concepts[name]
+                for seed in case.seeds
+            )
+        )
+        return cut(images, int(self.sampling["micro_batch"]))
+
+    def group_rows(self, prompt: str, seed: int) -> int | None:
+        """The size of the group a generated (prompt, seed) is made in; None if not planned."""
+        if self._rows is None:
+            self._rows = {key: len(group) for group in self.generation_groups() for key in group}
+        return self._rows.get((prompt, int(seed)))
+
+    def image_id(self, edit_id: str, prompt: str, seed: int, rows: int | None = None) -> str:
+        """An image's id: the image recipe with `micro_batch` set to the size of the group its
+        networks saw (the generation plan's group for planned prompts, else `rows`)."""
+        size = self.group_rows(prompt, seed) or rows
+        if size is None:
+            raise AuditError(f"image ({prompt!r}, seed {seed}) is not in the run's plan")
+        return short(image_identity(edit_id, prompt, seed, {**self.sampling, "micro_batch": size}))
 
     def images(self, edit_id: str, probe: str) -> list[tuple[Case, int, str]]:
         """(case, seed, image id) of one edit and probe, in plan order."""
+        keep = self.image_concepts.get(probe)
         return [
             (case, seed, self.image_id(edit_id, case.prompt, seed))
             for case in self.probes[probe].cases
+            if keep is None or case.concept in keep
             for seed in case.seeds
         ]
 
@@ -95,6 +149,7 @@ class RunPlan:
             "groups": [asdict(g) for g in self.groups],
             "sampling": self.sampling,
             "attacks": [u.to_json() for u in self.attacks],
+            "image_concepts": {p: list(c) for p, c in self.image_concepts.items()},
         }
 
 
@@ -150,17 +205,22 @@ def plan_run(
     dtype: str,
     micro_batch: int = 8,
     attacks: list[str] | None = None,
+    overrides: dict[str, int] | None = None,
+    probes: dict[str, ProbePlan] | None = None,
 ) -> RunPlan:
-    """Every edit, probe and results group of the run, in a fixed order."""
+    """Every edit, probe and results group of the run, in a fixed order; `overrides` (--steps,
+    --size) replace the profile's steps and image size; `probes` (the preflight's) replace the
+    planned probes."""
     assert suite.concepts is not None
     profile = suite.profile(profile_name)
     gen = profile.generation
+    overrides = overrides or {}
     sampling = {
         "sampler": gen.sampler,
-        "steps": gen.steps,
+        "steps": overrides.get("steps", gen.steps),
         "guidance_scale": gen.guidance_scale,
-        "height": gen.height,
-        "width": gen.width,
+        "height": overrides.get("size", gen.height),
+        "width": overrides.get("size", gen.width),
         "negative_prompt": gen.negative_prompt,
         "dtype": dtype,
         "safety_checker": False,
@@ -185,13 +245,32 @@ def plan_run(
             edit_id = short(edit_identity(weights, kind, version, config, list(concepts)))
             edits.setdefault(edit_id, EditUnit(edit_id, spec.name, kind, version, config, concepts))
             groups.append(Group(spec.name, es.name, len(es.concepts), tuple(es.concepts), edit_id))
-    probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
+    if probes is None:
+        probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
     units = []
     if attacks:
         from audits.run.attack_plan import plan_attacks
 
         units = plan_attacks(suite, profile_name, attacks, list(edits.values()), probes, limit)
-    return RunPlan(list(edits.values()), probes, groups, sampling, units)
+    kept = image_concepts(suite, profile.metrics, probes, groups)
+    return RunPlan(list(edits.values()), probes, groups, sampling, units, kept)
+
+
+def image_concepts(suite: Suite, metrics, probes, groups) -> dict[str, tuple[str, ...]]:
+    """Target and adversarial probes whose every metric reads erased concepts only: their images
+    are made only for the targets some edit of the run erases (the others are used nowhere)."""
+    from audits.registry import METRICS
+
+    erased = tuple(dict.fromkeys(c for g in groups for c in g.concepts))
+    out = {}
+    for name, probe in probes.items():
+        if probe.purpose not in ("target", "adversarial"):
+            continue
+        readers = [suite.metrics[m] for m in metrics if name in suite.metrics[m].probes]
+        erased_only = [getattr(METRICS.get(m.kind), "reads_erased_only", False) for m in readers]
+        if readers and all(erased_only):
+            out[name] = erased
+    return out
 
 
 def plan_from_json(data: dict[str, Any]) -> RunPlan:
@@ -205,4 +284,5 @@ def plan_from_json(data: dict[str, Any]) -> RunPlan:
     from audits.run.attack_plan import AttackUnit
 
     attacks = [AttackUnit.from_json(u) for u in data.get("attacks", [])]
-    return RunPlan(edits, probes, groups, data["sampling"], attacks)
+    kept = {p: tuple(c) for p, c in (data.get("image_concepts") or {}).items()}
+    return RunPlan(edits, probes, groups, data["sampling"], attacks, kept)
