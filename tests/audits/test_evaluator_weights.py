@@ -142,3 +142,38 @@ def test_toyworld_suite_checks_verified_without_loading(bare):
     assert by["image_distance"].files == [] and by["image_distance"].ok
     assert by["clip"].to_json()["files"][0]["status"] == VERIFIED
     require_all(checks)  # nothing missing: no error
+
+
+def test_plan_lists_each_evaluator_file_or_where_to_put_it(bare, monkeypatch, capsys):
+    """`scapre-audit plan`: per evaluator, the file found and its status, or the file expected
+    and where to put it; the declared FID fallback is flagged as a substitution."""
+    import contextlib
+    import json
+
+    from audits.cli import main
+
+    def plan() -> dict:
+        with contextlib.suppress(SystemExit):  # exit 1 while something is missing
+            main(["plan", "imagenette10", "--json"])
+        items = json.loads(capsys.readouterr().out)["items"]
+        return {i["name"].split(" ")[0]: i for i in items if i["kind"] == "evaluator"}
+
+    items = plan()
+    assert items["resnet50"]["blocking"] and "resnet50-11ad3fa6.pth" in items["resnet50"]["detail"]
+    assert "checkpoints/resnet50-11ad3fa6.pth" in items["resnet50"]["detail"]
+    # files where a download puts them (random bytes: found, hashed, not the official ones)
+    cache = bare / "t" / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    for name in ("resnet50-11ad3fa6.pth", "alexnet-owt-7be5be79.pth"):
+        (cache / name).write_bytes(b"stand-in")
+    write_hub_file(
+        bare / "hf" / "hub", HUB_REPO, "open_clip_model.safetensors", lambda p: p.write_bytes(b"x")
+    )
+    items = plan()
+    assert not any(i["blocking"] for i in items.values())
+    assert (
+        items["resnet50"]["status"] == "UNVERIFIED" and "(mismatch)" in items["resnet50"]["detail"]
+    )
+    assert items["clip_score"]["status"] == "UNVERIFIED"
+    if "substitution" in items["fid"]["detail"]:  # torch-fidelity absent: the declared fallback
+        assert items["fid"]["substitution"] is True
