@@ -35,7 +35,7 @@ probes:
 scorers:
   clip: {{kind: clip_zeroshot, label_space: concepts, params: {clip}}}
   clip_score: {{kind: clip_score, params: {clip_model}}}
-  fid: {{kind: fid, params: {clip_model}}}
+  fid: {{kind: fid, params: {clip_features}}}
   drift: {{kind: image_distance, params: {{distance: pixel-rmse}}}}
 metrics:
   forget_acc: {{kind: forget_acc, scorer: clip, probes: [target]}}
@@ -54,6 +54,8 @@ methods:
 """
 
 CLIP_MODEL = "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt}"
+# FID on the tiny CLIP's features, declared (not a fallback from Inception)
+CLIP_FEATURES = CLIP_MODEL.replace("{model:", "{features: open_clip, model:")
 CLIP_PARAMS = (
     "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt,"
     ' templates: ["a photo of a {label}."]}'
@@ -65,7 +67,9 @@ def write_suite(folder: Path, model_dir: Path, clip_dir: Path) -> Path:
     for name in ("tiny-clip.json", "tiny-clip.pt"):
         shutil.copy(clip_dir / name, folder / name)
     (folder / "suite.yaml").write_text(
-        SUITE_YAML.format(model=model_dir, clip=CLIP_PARAMS, clip_model=CLIP_MODEL)
+        SUITE_YAML.format(
+            model=model_dir, clip=CLIP_PARAMS, clip_model=CLIP_MODEL, clip_features=CLIP_FEATURES
+        )
     )
     (folder / "concepts.csv").write_text("concept,role\ncat,target\ndog,target\nfox,retain\n")
     (folder / "adversarial.csv").write_text(
