@@ -154,6 +154,11 @@ class GenerationSpec(_FromConfig):
             kw["negative_prompt"] = node.child("negative_prompt").str(allow_empty=True)
         if node.has("safety_checker"):
             kw["safety_checker"] = node.child("safety_checker").bool()
+            if kw["safety_checker"]:  # never silently ignored: runs always sample without it
+                raise node.child("safety_checker").error(
+                    "must be false: audits always sample without the safety checker (it blacks"
+                    " out flagged images, hiding what the model makes)"
+                )
         return replace(base, **kw) if base else cls(**kw)
 
     def to_config(self) -> dict[str, Any]:

@@ -355,3 +355,11 @@ def test_scorer_params_the_code_would_ignore_are_refused(tmp_path):
         _with(line, line + "  drift: {kind: image_distance, params: {distance: ssim}}\n"),
     )
     assert "distance: 'ssim' is not supported by scorer kind image_distance" in load_error(folder)
+
+
+def test_a_safety_checker_is_refused_not_ignored(tmp_path):
+    folder = write_suite(
+        tmp_path / "s", _with("  steps: 20\n", "  steps: 20\n  safety_checker: true\n")
+    )
+    message = load_error(folder)
+    assert "field 'generation.safety_checker'" in message and "must be false" in message
