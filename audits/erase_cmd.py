@@ -13,7 +13,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from importlib import metadata
@@ -37,6 +36,10 @@ def parse_concepts(concepts: str | None, concepts_file: Path | None) -> list[str
         except OSError as err:
             reason = err.strerror or type(err).__name__
             raise AuditError(f"cannot read --concepts-file {concepts_file}: {reason}") from err
+        except UnicodeDecodeError as err:
+            raise AuditError(
+                f"--concepts-file {concepts_file} is not UTF-8 text (byte {err.start})"
+            ) from None
         for number, line in enumerate(text.splitlines(), 1):
             line = line.strip()
             if line and not line.startswith("#"):
@@ -98,6 +101,12 @@ def erase(
     eraser = build_eraser(method, preset, list(overrides or []))
     concept_list = parse_concepts(concepts, concepts_file)
     check_out_dir(out)
+    from audits.staging import check_writable
+
+    try:
+        check_writable(out.resolve().parent, out.name)  # before the model loads
+    except OSError as err:
+        raise AuditError(f"cannot write to --out {out}: {err.strerror or err}") from None
     if device.startswith("cuda"):
         import torch
 
@@ -123,6 +132,8 @@ def erase(
     record = _edit_record(pipe, ref, concept_list, eraser, preset, edit, device)
     record["model"]["unet_sha256"] = module_sha256(pipe.unet)
     record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
+    if getattr(pipe, "text_encoder_2", None) is not None:  # SDXL
+        record["model"]["text_encoder_2_sha256"] = module_sha256(pipe.text_encoder_2)
     record["created"] = datetime.fromtimestamp(started, timezone.utc).isoformat()
     from audits.edit_folder import base_folder
 
@@ -169,6 +180,7 @@ class _MatrixProgress:
 
 
 def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
+    from audits.models.families import detect
     from audits.models.loading import tensor_sha256
 
     record = {
@@ -187,6 +199,7 @@ def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
             "local": ref.local,
             "dtype": ref.dtype,
             "pipeline_class": type(pipe).__name__,
+            "family": detect(pipe),
         },
         "packages": package_versions(),
         "hardware": hardware(device),
@@ -210,10 +223,12 @@ def _write_edit_dir(
 
     import scapre
     from audits.edit_folder import linkable, write_linked
+    from audits.staging import clean_leftovers, staging_dir
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    clean_leftovers(out.parent, recursive=False)  # staging folders of killed erases
+    staging = staging_dir(out.parent, out.name)
     try:
         why = "--full-copy" if full_copy else linkable(base)
         if not why:

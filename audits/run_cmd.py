@@ -16,9 +16,10 @@ QUIET_HELP = "No progress bars, progress lines or stage lines (errors and result
 
 def _say(text: str) -> None:
     from audits.run.progress import is_quiet
+    from audits.textsafe import printable
 
     if not is_quiet():
-        typer.echo(text, err=True)
+        typer.echo(printable(text), err=True)
 
 
 def _quiet(quiet: bool) -> None:

@@ -47,6 +47,8 @@ def _neighbour(data: MetricInput) -> Callable[[Observation], str | None]:
 class _Accuracy(Metric):
     """Shared shape: per-image recognised values under a scope, pooled into rows."""
 
+    reads_concept_labels = True
+
     def scope(self, data: MetricInput) -> Callable[[Observation], str | None]:
         raise NotImplementedError
 
@@ -123,6 +125,7 @@ def harmonic(forget: np.ndarray, neighbor: np.ndarray) -> np.ndarray:
 
 class HarmonicAcc(Metric):
     kind = "harmonic_acc"
+    reads_concept_labels = True
     definition_version = "harmonic_acc/1"
     higher_is_better = True
     reads_erased_only = True  # on target probes; retained concepts come from neighbour probes

@@ -222,9 +222,10 @@ def evaluator_items(suite: Suite, scorers: list[str], weights_dir=None) -> list[
 def preflight_items(req: RunRequest, suite: Suite, profile: str, scorers: list[str]) -> list[Item]:
     """Every check that needs no model: sampler, model, evaluators, remote prompt sets."""
     gen = suite.profile(profile).generation
-    assert suite.model is not None
-    model_id = req.model or suite.model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
+    model = suite.profile(profile).model  # the profile's own model, else the suite's
+    assert model is not None
+    model_id = req.model or model.id
+    revision = None if req.model or Path(model_id).expanduser().exists() else model.revision
     items = [sampler_item(gen.sampler, req.steps or gen.steps), model_item(model_id, revision)]
     items += evaluator_items(suite, scorers, req.weights_dir)
     items += dataset_items(suite, list(suite.profile(profile).probes))

@@ -44,11 +44,25 @@ def rescore(
 ) -> dict[str, Any]:
     """Re-score a run's saved images with its suite's scorers and re-aggregate; never generate.
     Score files whose evaluator identity or images changed are recomputed; `force` redoes all."""
+    from audits.run.lock import run_lock
+    from audits.run.selection import check_bound
+
+    check_bound("--batch-size", batch_size)
+    open_run(path)  # refuse a folder that is not a run before creating the lock file in it
+    with run_lock(Path(path), "run folder"):
+        return _rescore(path, device, batch_size, force, skip_unavailable, say, weights_dir)
+
+
+def _rescore(
+    path, device, batch_size, force, skip_unavailable, say, weights_dir=None
+) -> dict[str, Any]:
+    from audits.run.atomic import clean_leftovers
     from audits.run.engine import RunRequest, build_scorers, score_and_aggregate
     from audits.run.selection import selected
     from audits.suites import load_suite, suite_hash
 
     run, manifest, plan = open_run(path)
+    clean_leftovers(run.root)
     ident = manifest["identity"]
     suite_path = manifest.get("provenance", {}).get("suite_path")
     suite = load_suite(suite_path)

@@ -64,6 +64,10 @@ def _registry_names(c: _Checker) -> None:
     s = c.suite
     if s.model is not None:
         c.registered(REGISTRIES["model_families"], s.model.family, ("model", "family"))
+    for name, profile in s.profiles.items():
+        if profile.model is not None:
+            path = ("profiles", name, "model", "family")
+            c.registered(REGISTRIES["model_families"], profile.model.family, path)
     for section, registry in (
         ("probes", "probes"),
         ("scorers", "scorers"),
@@ -225,8 +229,18 @@ def _metrics(c: _Checker) -> None:
 def _methods_and_attacks(c: _Checker) -> None:
     for name, method in c.suite.methods.items():
         c.refs(method.erase_sets, "erase_sets", ("methods", name, "erase_sets"))
+    from audits.attacks.files import FILE_PARAMS, check_ref
+    from audits.errors import AuditError
+
     for name, attack in c.suite.attacks.items():
         c.refs(attack.probes, "probes", ("attacks", name, "probes"))
+        for key, what in FILE_PARAMS.items():
+            value = (attack.params or {}).get(key)
+            if isinstance(value, str) and value:
+                try:
+                    check_ref(value, c.suite.root, what)
+                except AuditError as err:
+                    raise c.fail(("attacks", name, "params", key), str(err)) from None
 
 
 def _profiles(c: _Checker) -> None:

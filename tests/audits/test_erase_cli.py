@@ -196,6 +196,24 @@ def test_erasers_lists_every_method_and_marks_partial_ones(capsys):
     assert any(line.startswith("mace-cfr") and "PARTIAL" in line for line in lines)
 
 
+@pytest.mark.parametrize("method", ["scapre", "uce", "time", "rece", "speed", "mace-cfr"])
+def test_erase_an_sdxl_folder_with_every_method(tiny_sdxl_dir, tmp_path, capsys, method):
+    from diffusers import StableDiffusionXLPipeline
+    from safetensors.torch import load_file
+
+    out = tmp_path / "edit"
+    args = ["erase", "--model", str(tiny_sdxl_dir), "--concepts", "tench, church"]
+    erase_ok([*args, "--method", method, "--out", str(out)], capsys)
+    record = json.loads((out / "edit.json").read_text())
+    assert record["model"]["family"] == "sdxl"
+    assert len(record["model"]["text_encoder_2_sha256"]) == 64
+    delta = load_file(str(out / "delta.safetensors"))
+    assert delta and all(w.shape[1] == 80 for w in delta.values())
+    edited = StableDiffusionXLPipeline.from_pretrained(out, local_files_only=True)
+    params = dict(edited.unet.named_parameters())
+    assert all(torch.equal(params[n], w) for n, w in delta.items())
+
+
 def test_erase_links_the_base_files_and_writes_only_the_edited_tensors(
     tiny_pipe_dir, tmp_path, capsys
 ):
