@@ -13,14 +13,19 @@ from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
 
 
 def open_run(path: Path) -> tuple[RunDir, dict[str, Any], RunPlan]:
+    from audits.filecheck import IDENTITY, PLAN, check_file
+
     run = RunDir(Path(path))
     manifest = read_json(run.manifest)
-    if not isinstance(manifest, dict) or manifest.get("identity", {}).get("schema") != RUN_SCHEMA:
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("identity"), dict):
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
+    if manifest["identity"].get("schema") != RUN_SCHEMA:
+        raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
+    check_file(manifest, IDENTITY, run.manifest)
     plan = read_json(run.plan)
     if not isinstance(plan, dict):
         raise AuditError(f"{path} has no readable plan.json; rerun `scapre-audit run`")
-    return run, manifest, plan_from_json(plan)
+    return run, manifest, plan_from_json(check_file(plan, PLAN, run.plan))
 
 
 def incomplete_images(run: RunDir, plan: RunPlan) -> list[str]:
@@ -111,6 +116,10 @@ def status(path: Path) -> list[str]:
     score_files = list((run.root / "scores").glob("*/*/*.json"))
     lines.append(f"score     {len(score_files)} score file(s)")
     results = read_json(run.results)
+    if isinstance(results, dict):
+        from audits.filecheck import RESULTS, check_file
+
+        check_file(results, RESULTS, run.results)
     n = len(results["metrics"]) if isinstance(results, dict) else 0
     lines.append(
         f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"
