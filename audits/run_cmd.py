@@ -40,6 +40,21 @@ def run(
     micro_batch: int = typer.Option(
         8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
     ),
+    steps: int = typer.Option(
+        None, "--steps", help="Denoising steps instead of the suite's (part of the run's identity)."
+    ),
+    size: int = typer.Option(
+        None,
+        "--size",
+        help="Image height and width in pixels instead of the suite's (a multiple of 8; part of"
+        " the run's identity).",
+    ),
+    stages: str = typer.Option(
+        "all",
+        "--stages",
+        help="all (the image audit) or weights (the weight-space audit alone: no images; "
+        "docs/weights.md).",
+    ),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
     from audits.run import RunRequest, run_suite
@@ -61,6 +76,9 @@ def run(
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,
+        steps=steps,
+        size=size,
+        stages=stages,
     )
     summary = run_suite(request, say=_say)
     c = summary.counts
