@@ -86,11 +86,11 @@ def kv_list(unet, with_to_k: bool = True) -> list[tuple[str, torch.Tensor]]:
 
 
 def outer(values: torch.Tensor, contexts: torch.Tensor) -> torch.Tensor:
-    """sum_t values_t contexts_t^T, one token at a time."""
-    total = torch.zeros(values.shape[1], contexts.shape[1], dtype=values.dtype)
-    for t in range(values.shape[0]):
-        total = total + values[t][:, None] @ contexts[t][None, :]
-    return total
+    """sum_t values_t contexts_t^T for one prompt, formed as the official scripts form it: a
+    batch of per-token outer products (T, p, 1) @ (T, 1, q), summed over tokens."""
+    v = values.reshape(values.shape[0], values.shape[1], 1)
+    c = contexts.reshape(contexts.shape[0], 1, contexts.shape[1])
+    return (v @ c).sum(dim=0)
 
 
 # ---------------------------------------------------------------------------------------------
