@@ -12,27 +12,32 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from audits.errors import AuditError
+from audits.staging import clean_leftovers, staging_dir
 from reports import exports
 from reports.compare import group_by_suite, suite_warnings
+from reports.evaluators import weights_status, weights_warnings
+from reports.glossary import TERMS, glossary
 from reports.images import ImageStore
 from reports.load import Run, load_run
 from reports.render import TEMPLATES, render
 from reports.sheets import build_sheets, concept_probes
-from reports.svg import line_chart
+from reports.summary import summarize
+from reports.svg import line_chart, tradeoff_chart
 from reports.tables import (
     attack_tables,
     breakdown_tables,
     concept_table,
     edit_timings,
+    footnotes,
     methods,
     overview_tables,
     scaling_series,
+    tradeoff_points,
 )
 from reports.weights import NOTE as WEIGHTS_NOTE
 from reports.weights import weight_tables
@@ -60,6 +65,7 @@ def _provenance(run: Run) -> dict[str, Any]:
             "revision": model.get("revision"),
             "resolved_revision": model.get("resolved_revision"),
             "pipeline_class": model.get("pipeline_class"),
+            **_revision(run),
         },
         "weights": model.get("weights_sha256") or {},
         "generation": _generation(results),
@@ -70,8 +76,27 @@ def _provenance(run: Run) -> dict[str, Any]:
         "identity_recipe": results.get("identity_recipe", ""),
         "methods": results.get("methods") or {},
         "evaluators": results.get("evaluators") or {},
+        "evaluator_weights": weights_status(results.get("evaluators") or {}),
         "prompt_sets": results.get("prompt_sets") or {},
     }
+
+
+def _revision(run: Run) -> dict[str, Any]:
+    """The pinned revision and what was loaded, in words (older runs record only `revision`)."""
+    model = run.results.get("model") or {}
+    source = run.results.get("model_source") or {}
+    pinned = source.get("pinned_revision") or model.get("revision")
+    resolved = source.get("resolved_revision") or model.get("resolved_revision")
+    how = source.get("resolved_how") or ("hub snapshot commit" if resolved else "")
+    if resolved:
+        text = f"resolved {resolved} ({how})"
+        if source.get("matches") is True:
+            text += ": matches the pin"
+        elif source.get("matches") is False:
+            text += ": DIFFERS from the pin"
+    else:
+        text = f"not resolved ({how})" if how else "not resolved (not recorded by this run)"
+    return {"pinned": pinned or "none (the suite pins no revision)", "resolved_text": text}
 
 
 def _generation(results: dict[str, Any]) -> str:
@@ -108,6 +133,37 @@ def _claims(run: Run) -> list[dict[str, Any]]:
     return out
 
 
+def claims_profiles(run: Run) -> list[str]:
+    """The suite's profiles that run the capacity claim's sweep with its method (read from
+    results.json: `suite.claims` and `suite.profiles`)."""
+    spec = ((run.suite.get("claims") or {}).get("capacity")) or {}
+    sweep, method = spec.get("erase_sets"), spec.get("method")
+    out = []
+    for name, profile in (run.suite.get("profiles") or {}).items():
+        sets = [str(s).partition("@")[0] for s in profile.get("erase_sets") or []]
+        methods = profile.get("methods") or []
+        if sweep in sets and (not methods or method in methods):
+            out.append(str(name))
+    return out
+
+
+def _claims_view(run: Run, claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """Decided claims as rows; the not-checkable ones collapsed into one line with reasons."""
+    decided = [c for c in claims if c["verdict"] != "not checkable"]
+    open_ = [c for c in claims if c["verdict"] == "not checkable"]
+    reasons = [
+        f"{c['id']} ({(c['details'] or {}).get('reason') or c['measurement']})" for c in open_
+    ]
+    profiles = [p for p in claims_profiles(run) if p != run.suite.get("profile")]
+    return {
+        "decided": decided,
+        "open": open_,
+        "open_line": "; ".join(reasons),
+        "profiles": profiles,
+        "all_open": bool(claims) and not decided,
+    }
+
+
 def _write(path: Path, text: str) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -136,7 +192,11 @@ def render_run(
     ]
     if up:
         nav.insert(0, ("All runs", up))
-    common = {"root": "", "nav": nav, "warnings": list(warnings)}
+    common = {
+        "root": "",
+        "nav": nav,
+        "warnings": [*warnings, *weights_warnings(run.results.get("evaluators") or {})],
+    }
 
     probes_of = concept_probes(run)
     names = list(probes_of)
@@ -189,6 +249,11 @@ def render_run(
         line_chart(series, f"{metric} {col.arrow}", f"{metric} ({col.unit or 'value'})")
         for metric, (col, series) in scaling_series(run).items()
     ]
+    found = tradeoff_points(run)
+    tradeoff = None
+    if found and found[2]:
+        forget, keep, points = found
+        tradeoff = tradeoff_chart(points, f"forgetting = 100 - {forget} (%)", f"{keep} (%)")
     paper = exports.paper_table(run)
     tables_dir = dest / "tables"
     tables_dir.mkdir(exist_ok=True)
@@ -208,7 +273,13 @@ def render_run(
         method_names=methods(run),
         not_computed=not_computed,
         claims=_claims(run),
+        claims_view=_claims_view(run, _claims(run)),
+        summary=summarize(run),
+        glossary=glossary(run),
+        terms=TERMS,
+        tradeoff=tradeoff,
         overview=overview_tables(run),
+        substitutions=footnotes(run.metrics),
         n_concepts=len(names),
         concepts_href="concepts.html",
         by_purpose=list(by_purpose.items()),
@@ -234,13 +305,38 @@ def _label(run: Run, used: set[str]) -> str:
     return label
 
 
-def _check_out(out: Path) -> None:
-    """Only an empty folder or a previous report may be replaced."""
+# every name a report writes at its top level; a folder holding anything else is not ours
+_REPORT_ENTRY = re.compile(
+    r"^(index\.html|style\.css|report\.json|concepts(-\d+)?\.html|concept-\d+\.html"
+    r"|tables|img|runs)$"
+)
+
+
+def _check_out(out: Path, runs: Sequence[Run] = ()) -> None:
+    """Only an empty folder or a folder this tool provably wrote may be replaced: its marker
+    parses and carries the report schema, and every entry in it is a name a report writes.
+    A folder that holds one of the runs being reported is never replaced."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise AuditError(f"refusing to write the report to {out}: it is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+    target = out.resolve()
+    for run in runs:
+        if run.root.resolve().is_relative_to(target):
+            raise AuditError(f"refusing to write the report to {out}: it holds the run {run.root}")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    try:
+        marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        marker = None
+    if not isinstance(marker, dict) or marker.get("schema") != REPORT_SCHEMA:
         raise AuditError(
             f"refusing to replace {out}: it is not empty and not a scapre-audit report"
+            f" (no {MARKER} with schema {REPORT_SCHEMA})"
+        )
+    foreign = sorted(p.name for p in out.iterdir() if not _REPORT_ENTRY.match(p.name))
+    if foreign:
+        raise AuditError(
+            f"refusing to replace {out}: it holds {foreign[0]!r}, which no report writes"
         )
 
 
@@ -257,9 +353,10 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
             raise AuditError("several runs need --out (the folder for the comparison report)")
         out = runs[0].root / "report"
     out = Path(out)
-    _check_out(out)
+    _check_out(out, runs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    _clean_staging(out)
+    tmp = staging_dir(out.parent, out.name)
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; a report is meant to be served
     try:
         sizes: dict[str, int] = {}
@@ -312,6 +409,7 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
             "pages": len(sizes),
         }
         _write(tmp / MARKER, json.dumps(marker, indent=1) + "\n")
+        _check_out(out, runs)  # again: the folder may have changed while the report rendered
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -319,17 +417,23 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
     return out
 
 
+def _clean_staging(out: Path) -> None:
+    """Remove the staging folders that killed report builds left beside `out`."""
+    clean_leftovers(out.parent, recursive=False)
+
+
 def _previous(out: Path, sub: str = "") -> Path | None:
     """The earlier report at `out` (or its part `sub`), whose thumbnails can be reused."""
     folder = out / sub if sub else out
-    return folder if (out / MARKER).is_file() and folder.is_dir() else None
+    usable = folder.is_dir() and not folder.is_symlink()
+    return folder if (out / MARKER).is_file() and usable else None
 
 
 def _replace(tmp: Path, out: Path) -> None:
     """Put `tmp` at `out`; the old report is moved aside first and removed only after."""
     old = None
     if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old = staging_dir(out.parent, out.name, "old")
         os.replace(out, old / "report")
     os.replace(tmp, out)
     if old is not None:

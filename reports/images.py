@@ -20,6 +20,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from reports.load import Run
+from reports.progress import progress_bar
 
 THUMB_PX = 192  # thumbnails are at most this long; smaller images are copied unchanged
 
@@ -64,8 +65,14 @@ class ImageStore:
         """Make the queued thumbnails; returns how many failed (each replaced by a grey tile)."""
         jobs, self._jobs = self._jobs, []
         workers = workers or min(8, os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            failed = sum(1 for ok in pool.map(_thumbnail, jobs) if not ok)
+        failed = 0
+        with (
+            progress_bar("report thumbnails", len(jobs), "images") as advance,
+            ThreadPoolExecutor(max_workers=workers) as pool,
+        ):
+            for ok in pool.map(_thumbnail, jobs):
+                failed += not ok
+                advance()
         if failed:
             print(
                 f"WARNING: {failed} images could not be read; shown as grey tiles", file=sys.stderr
@@ -84,7 +91,7 @@ def _thumbnail(job: tuple[Path, Path]) -> bool:
             factor = max(1, math.ceil(max(rgb.size) / THUMB_PX))
             rgb.reduce(factor).save(target, "JPEG", quality=85)
         return True
-    except (OSError, UnidentifiedImageError, ValueError):
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         Image.new("RGB", (8, 8), (200, 200, 200)).save(target, "JPEG")
         return False
 

@@ -18,6 +18,7 @@ RESULTS_SCHEMA = "scapre-audit/results/1"
 CLAIMS_SCHEMA = "scapre-audit/claims/1"
 # edit and image ids are hex digests; anything else in a record is refused, never used as a path
 _ID = re.compile(r"^[0-9a-f]{8,64}$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # suite names (scorers, probes): one path component
 
 
 def is_safe_id(value: Any) -> bool:
@@ -37,6 +38,7 @@ class Run:
     claims: list[dict[str, Any]] | None = None
     _images: dict[str, dict[tuple[str, int], str]] = field(default_factory=dict, repr=False)
     _images_root: Path | None = field(default=None, repr=False)
+    _scores: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def suite(self) -> dict[str, Any]:
@@ -60,13 +62,22 @@ class Run:
             self._images[edit_id] = _index_images(self.root, edit_id)
         return self._images[edit_id].get((prompt, int(seed)))
 
+    def verdicts(self, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:
+        """One evaluator's saved per-image records for one edit and probe:
+        `{"labels": concept -> label, "images": image id -> record}` (empty when not saved)."""
+        key = (scorer, edit_id, probe)
+        if key not in self._scores:
+            self._scores[key] = _read_scores(self.root, scorer, edit_id, probe)
+        return self._scores[key]
+
     def image_path(self, edit_id: str, image_id: str) -> Path | None:
-        """The PNG's path, only if both ids are plain hex and the file stays inside the run."""
+        """The PNG's path, only if both ids are plain hex and the file stays inside the run's own
+        `images/` folder (a symlinked `images/` or image pointing elsewhere is refused)."""
         if not (is_safe_id(edit_id) and is_safe_id(image_id)):
             return None
         if self._images_root is None:
-            self._images_root = (self.root / "images").resolve()
-        path = (self._images_root / edit_id / f"{image_id}.png").resolve()
+            self._images_root = self.root.resolve() / "images"
+        path = (self.root / "images" / edit_id / f"{image_id}.png").resolve()
         if not path.is_relative_to(self._images_root) or not path.is_file():
             return None
         return path
@@ -103,6 +114,20 @@ def _index_images(root: Path, edit_id: str) -> dict[tuple[str, int], str]:
     return index
 
 
+def _read_scores(root: Path, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:
+    empty: dict[str, Any] = {"labels": {}, "images": {}}
+    if not (_NAME.match(scorer) and _NAME.match(probe) and is_safe_id(edit_id)):
+        return empty
+    path = root / "scores" / scorer / edit_id / f"{probe}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        records = {str(r["image_id"]): r for r in doc.get("images", []) if isinstance(r, dict)}
+        labels = doc.get("concept_labels") or {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return empty
+    return {"labels": labels if isinstance(labels, dict) else {}, "images": records}
+
+
 def load_run(path: Path | str) -> Run:
     """Load and check one run directory; any problem is an AuditError with one line."""
     root = Path(path)
@@ -111,18 +136,14 @@ def load_run(path: Path | str) -> Run:
     results = _read_json(root / "results.json", "results.json")
     if not isinstance(results, dict) or results.get("schema") != RESULTS_SCHEMA:
         raise AuditError(f"{root / 'results.json'}: expected schema {RESULTS_SCHEMA}")
-    metrics = results.get("metrics")
-    if not isinstance(metrics, list) or not all(isinstance(m, dict) for m in metrics):
-        raise AuditError(f"{root / 'results.json'}: 'metrics' must be a list of objects")
-    for i, row in enumerate(metrics):
-        for key in ("metric", "method", "value"):
-            if key not in row:
-                raise AuditError(f"{root / 'results.json'}: metrics[{i}] has no '{key}'")
-    plan = _read_json(root / "plan.json", "plan.json")
-    if not isinstance(plan, dict) or not {"edits", "groups", "probes"} <= plan.keys():
-        raise AuditError(f"{root / 'plan.json'}: expected keys edits, groups and probes")
+    from audits.filecheck import IDENTITY, PLAN, RESULTS, check_file
+
+    check_file(results, RESULTS, root / "results.json")
+    plan = check_file(_read_json(root / "plan.json", "plan.json"), PLAN, root / "plan.json")
     manifest_path = root / "manifest.json"
     manifest = _read_json(manifest_path, "manifest.json") if manifest_path.exists() else {}
+    if manifest:
+        check_file(manifest, IDENTITY, manifest_path)
     run = Run(root=root, results=results, plan=plan, manifest=manifest)
     for edit in plan["edits"]:
         edit_id = edit.get("edit_id")

@@ -43,15 +43,14 @@ class ReplayParams(AttackParams):
 
 
 def resolve(path: str, suite_root: Path | None, what: str) -> Path:
-    """`path` relative to the suite folder, then the working directory; else a one-line error."""
-    candidates = [Path(path)] if Path(path).is_absolute() else []
-    if not candidates:
-        candidates = [(suite_root / path)] if suite_root else []
-        candidates.append(Path.cwd() / path)
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    raise AttackError(f"{what} '{path}' not found (looked in the suite folder and {Path.cwd()})")
+    """See `audits.attacks.files.resolve`; errors are AttackError."""
+    from audits.attacks.files import resolve as resolve_file
+    from audits.errors import AuditError
+
+    try:
+        return resolve_file(path, suite_root, what)
+    except AuditError as err:
+        raise AttackError(str(err)) from None
 
 
 def read_prompt_csv(

@@ -47,6 +47,8 @@ def _neighbour(data: MetricInput) -> Callable[[Observation], str | None]:
 class _Accuracy(Metric):
     """Shared shape: per-image recognised values under a scope, pooled into rows."""
 
+    reads_concept_labels = True
+
     def scope(self, data: MetricInput) -> Callable[[Observation], str | None]:
         raise NotImplementedError
 
@@ -76,6 +78,7 @@ class ForgetAcc(_Accuracy):
     kind = "forget_acc"
     definition_version = "forget_acc/1"
     higher_is_better = False
+    reads_erased_only = True
     definition = (
         "share of images from prompts naming an erased concept that the scorer still labels as "
         "that concept (pooled over images)"
@@ -122,8 +125,10 @@ def harmonic(forget: np.ndarray, neighbor: np.ndarray) -> np.ndarray:
 
 class HarmonicAcc(Metric):
     kind = "harmonic_acc"
+    reads_concept_labels = True
     definition_version = "harmonic_acc/1"
     higher_is_better = True
+    reads_erased_only = True  # on target probes; retained concepts come from neighbour probes
     definition = (
         "harmonic mean of (1 - forget_acc) and neighbor_acc over the metric's probes; the "
         "interval resamples the prompts of both parts independently"

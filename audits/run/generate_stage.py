@@ -36,6 +36,23 @@ SCHEDULERS = {
 TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
+def numerics(device: str) -> dict[str, Any]:
+    """What decides an image's bytes besides the weights, prompt, seed and sampler settings:
+    the device kind and, on CPU, the intra-op thread count (oneDNN/MKL split reductions by
+    thread, so 1 and 2 threads give different last bits) and the SIMD level; on a GPU, its
+    model name. Part of every image identity (recipe 3), so images made under different
+    numerics are never mixed in one run or one cache."""
+    import torch
+
+    if device.startswith("cuda"):
+        return {"device": "cuda", "gpu": torch.cuda.get_device_name(torch.device(device))}
+    return {
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+    }
+
+
 def sampling_dtype(precision: str, device: str) -> str:
     """fp16/bf16 only on a GPU; on CPU images are always made in float32."""
     if not device.startswith("cuda"):
@@ -116,10 +133,15 @@ def generate_batch(
 
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
     negative = sampling["negative_prompt"]
+    if prompt_embeds is None:
+        text: dict[str, Any] = {"prompt": prompts}
+    else:  # SDXL also takes the prompts' pooled embeddings (audits.models.families)
+        from audits.models.families import prompt_embeds_inputs
+
+        text = prompt_embeds_inputs(pipe, prompts, prompt_embeds)
     with grouped(pipe, groups):
         out = pipe(
-            prompt=prompts if prompt_embeds is None else None,
-            prompt_embeds=prompt_embeds,
+            **text,
             negative_prompt=[negative] * len(prompts) if negative else None,
             num_inference_steps=sampling["steps"],
             guidance_scale=sampling["guidance_scale"],
@@ -171,7 +193,7 @@ def run_generate(
     say(f"generate {total} image(s)")
     per_call = max(1, batch_size // int(plan.sampling["micro_batch"]))
     written = 0
-    with progress_bar("generate", total) as advance:
+    with progress_bar("generate", total, "images") as advance:
         for edit in plan.edits:
             groups = todo[edit.edit_id]
             if not groups:

@@ -10,6 +10,7 @@ from audits.models.clip_tokenizer import MODEL_MAX_LENGTH
 from audits.registry import REGISTRIES, Registry
 from audits.suites.cases import local_cases, template_problem
 from audits.suites.errors import SuiteError
+from audits.suites.scorer_params import param_problem
 from audits.suites.spec import SELECTIONS
 from audits.suites.suite import IMPLICIT_PROFILE, Suite
 from audits.suites.yaml_io import Locations, PathKey
@@ -63,6 +64,10 @@ def _registry_names(c: _Checker) -> None:
     s = c.suite
     if s.model is not None:
         c.registered(REGISTRIES["model_families"], s.model.family, ("model", "family"))
+    for name, profile in s.profiles.items():
+        if profile.model is not None:
+            path = ("profiles", name, "model", "family")
+            c.registered(REGISTRIES["model_families"], profile.model.family, path)
     for section, registry in (
         ("probes", "probes"),
         ("scorers", "scorers"),
@@ -177,6 +182,11 @@ def _scorers(c: _Checker) -> None:
             raise c.fail((*path, "label_space"), "label_space: concepts needs a concepts table")
         if scorer.label_space == "imagenet-1k":
             _imagenet_labels(c, scorer.label_column)
+        problem = param_problem(scorer.kind, scorer.params)
+        if problem:
+            key, message = problem
+            where = (*path, "params", key)
+            raise c.fail(where if where in c.locs.lines else (*path, "params"), message)
 
 
 def _imagenet_labels(c: _Checker, column: str) -> None:
@@ -219,8 +229,18 @@ def _metrics(c: _Checker) -> None:
 def _methods_and_attacks(c: _Checker) -> None:
     for name, method in c.suite.methods.items():
         c.refs(method.erase_sets, "erase_sets", ("methods", name, "erase_sets"))
+    from audits.attacks.files import FILE_PARAMS, check_ref
+    from audits.errors import AuditError
+
     for name, attack in c.suite.attacks.items():
         c.refs(attack.probes, "probes", ("attacks", name, "probes"))
+        for key, what in FILE_PARAMS.items():
+            value = (attack.params or {}).get(key)
+            if isinstance(value, str) and value:
+                try:
+                    check_ref(value, c.suite.root, what)
+                except AuditError as err:
+                    raise c.fail(("attacks", name, "params", key), str(err)) from None
 
 
 def _profiles(c: _Checker) -> None:
@@ -228,7 +248,17 @@ def _profiles(c: _Checker) -> None:
     for name, profile in s.profiles.items():
         path = ("profiles", name)
         for key in SELECTIONS:
-            c.refs(getattr(profile, key), key, (*path, key))
+            names = getattr(profile, key)
+            if key == "erase_sets":
+                names = tuple(n.partition("@")[0] for n in names)
+            c.refs(names, key, (*path, key))
+        for i, member in enumerate(profile.erase_sets):
+            base, at, size = member.partition("@")
+            if at and int(size) not in s.erase_sets[base].sizes:
+                sizes = ", ".join(str(k) for k in s.erase_sets[base].sizes) or "none"
+                where = (*path, "erase_sets", i)
+                where = where if where in c.locs.lines else (*path, "erase_sets")
+                raise c.fail(where, f"erase set '{base}' has no size {size} (sizes: {sizes})")
         view = s.profile(name) if s.generation is not None else None
         if view is None:
             continue
