@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from audits.metrics.units import PERCENT_KINDS
-from reports.load import Run
 from reports.tables import erase_sets, is_aggregate, is_fraction, methods
+from runfmt import Run
+from runfmt.units import PERCENT_KINDS
 
 
 @dataclass

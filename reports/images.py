@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from reports.load import Run
+from runfmt import Run
 
 THUMB_PX = 192  # thumbnails are at most this long; smaller images are copied unchanged
 
@@ -33,7 +33,7 @@ class ImageStore:
         self.previous = previous  # an earlier report of this run, whose thumbnails are reused
         self._done: dict[tuple[str, str], str | None] = {}
         self._jobs: list[tuple[Path, Path]] = []
-        generation = run.results.get("generation") or run.plan.get("sampling") or {}
+        generation = run.results.get("generation") or run.plan.sampling
         sides = [generation.get("height"), generation.get("width")]
         # the run says how large its images are: small ones are linked without decoding them
         self.small = all(isinstance(s, int) and s <= THUMB_PX for s in sides)

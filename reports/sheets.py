@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports.images import ImageStore
-from reports.load import Run
+from runfmt import Run
+from runfmt.reader import PlanCase, PlanGroup
 
 MAX_CASES = 3  # prompts per probe and concept
 MAX_SEEDS = 2  # seeds per prompt
@@ -40,14 +41,14 @@ class Sheet:
 def concept_probes(run: Run) -> dict[str, list[dict[str, Any]]]:
     """concept -> the probes (name, purpose, cases) that have prompts naming it."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for name, probe in run.plan["probes"].items():
-        by_concept: dict[str, list[dict[str, Any]]] = {}
-        for case in probe.get("cases", []):
-            if case.get("concept"):
-                by_concept.setdefault(str(case["concept"]), []).append(case)
+    for name, probe in run.plan.probes.items():
+        by_concept: dict[str, list[PlanCase]] = {}
+        for case in probe.cases:
+            if case.concept:
+                by_concept.setdefault(case.concept, []).append(case)
         for concept, cases in by_concept.items():
             out.setdefault(concept, []).append(
-                {"probe": name, "purpose": probe.get("purpose", name), "cases": cases}
+                {"probe": name, "purpose": probe.purpose, "cases": cases}
             )
     order = {"target": 0, "neighbor": 1, "adversarial": 2}
     for probes in out.values():
@@ -60,24 +61,24 @@ def _columns(run: Run, concept: str, purpose: str) -> tuple[list[SheetColumn], b
     # target and adversarial prompts are only shown for the edits that erased the concept
     erased_only = purpose in ("target", "adversarial")
     reference = None
-    per_method: dict[str, list[dict[str, Any]]] = {}
-    for g in run.plan["groups"]:
-        if g["method"] == run.reference:
+    per_method: dict[str, list[PlanGroup]] = {}
+    for g in run.plan.groups:
+        if g.method == run.reference:
             reference = reference or g
-        elif not erased_only or concept in g.get("concepts", []):
-            per_method.setdefault(g["method"], []).append(g)
+        elif not erased_only or concept in g.concepts:
+            per_method.setdefault(g.method, []).append(g)
     chosen = [g for groups in per_method.values() for g in groups]
-    reduced = len({g["edit_id"] for g in chosen}) + 1 > MAX_COLUMNS
+    reduced = len({g.edit_id for g in chosen}) + 1 > MAX_COLUMNS
     if reduced:  # many erase sets: each method's largest one, so the page stays small
-        chosen = [max(gs, key=lambda g: g["erase_set_size"]) for gs in per_method.values()]
+        chosen = [max(gs, key=lambda g: g.erase_set_size) for gs in per_method.values()]
     columns: list[SheetColumn] = []
     if reference is not None:
-        columns.append(SheetColumn("unedited", reference["edit_id"], True))
+        columns.append(SheetColumn("unedited", reference.edit_id, True))
     seen = {c.edit_id for c in columns}
     for g in chosen:
-        if g["edit_id"] not in seen:
-            seen.add(g["edit_id"])
-            columns.append(SheetColumn(f"{g['method']} @ {g['erase_set']}", g["edit_id"], False))
+        if g.edit_id not in seen:
+            seen.add(g.edit_id)
+            columns.append(SheetColumn(f"{g.method} @ {g.erase_set}", g.edit_id, False))
     return columns, reduced
 
 
@@ -88,13 +89,13 @@ def build_sheets(run: Run, concept: str, probes: list[dict[str, Any]], store: Im
         columns, reduced = _columns(run, concept, probe["purpose"])
         sheet = Sheet(probe["probe"], probe["purpose"], columns, n_cases=len(probe["cases"]))
         sheet.reduced = reduced
-        sheet.n_images = sum(len(c.get("seeds", [])) for c in probe["cases"])
+        sheet.n_images = sum(len(c.seeds) for c in probe["cases"])
         for case in probe["cases"][:MAX_CASES]:
-            for seed in list(case.get("seeds", []))[:MAX_SEEDS]:
+            for seed in case.seeds[:MAX_SEEDS]:
                 cells = []
                 for col in columns:
-                    image_id = run.image_id(col.edit_id, case["prompt"], seed)
+                    image_id = run.image_id(col.edit_id, case.prompt, seed)
                     cells.append(store.add(col.edit_id, image_id) if image_id else None)
-                sheet.rows.append((str(case["prompt"]), int(seed), cells))
+                sheet.rows.append((case.prompt, seed, cells))
         sheets.append(sheet)
     return sheets

@@ -8,13 +8,12 @@ from typing import Any
 from audits.claims.reported import reported_for_profile
 from audits.errors import AuditError
 from audits.metrics.base import CI_METHOD, MetricInput, Observation, ResultRow, TableMetric
-from audits.run.atomic import read_json, write_json
 from audits.run.attack_results import attack_rows
 from audits.run.plan import Group, RunPlan
-from audits.run.rundir import RunDir
 from audits.suites import Suite
-
-RESULTS_SCHEMA = "scapre-audit/results/1"
+from runfmt.atomic import read_json, write_json
+from runfmt.layout import RunDir
+from runfmt.schemas import RESULTS_SCHEMA
 
 
 def _scores(run: RunDir, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:

@@ -20,11 +20,12 @@ import torch
 from audits.attacks.artifacts import artifact_done, load_embeds, write_artifact
 from audits.attacks.base import AttackContext
 from audits.errors import AuditError
-from audits.run.atomic import sha256_bytes, write_bytes, write_json
 from audits.run.attack_plan import AttackUnit
 from audits.run.identity import identity_hash, short
 from audits.run.plan import RunPlan
-from audits.run.rundir import RunDir
+from runfmt.atomic import sha256_bytes, write_bytes, write_json
+from runfmt.layout import RunDir
+from runfmt.schemas import IMAGE_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class AttackImage:
 
 
 def artifact_folder(run: RunDir, unit: AttackUnit):
-    return run.root / "attacks" / unit.attack / unit.edit_id
+    return run.artifact_folder(unit.attack, unit.edit_id)
 
 
 def embeds_image_id(edit_id: str, row_sha256: str, seed: int, sampling: dict[str, Any]) -> str:
@@ -240,7 +241,7 @@ def _render(run, plan, pipe, unit, record, edit_id, with_embeds, groups) -> int:
             continue
         data = render_png(picture)
         image_record = {
-            "schema": "scapre-audit/run-image/1",
+            "schema": IMAGE_SCHEMA,
             "image_id": im.image_id,
             "edit_id": edit_id,
             "prompt": im.prompt,

@@ -12,9 +12,9 @@ from typing import Any
 from audits.run.manifest import check_out_dir, check_resume, run_identity
 from audits.run.plan import RunPlan, plan_run, select_methods
 from audits.run.provenance import model_fingerprint, provenance, results_header
-from audits.run.rundir import RunDir
 from audits.run.selection import check_options, selected
 from audits.suites import Suite, load_suite, suite_hash
+from runfmt.layout import RunDir
 
 Say = Callable[[str], None]
 
@@ -52,9 +52,9 @@ def default_out(suite: Suite, profile: str) -> Path:
 
 def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     """The whole audit for one request (see `scapre-audit run --help`)."""
-    from audits.run.atomic import write_json
     from audits.run.generate_stage import sampling_dtype
     from audits.run.manifest import write_manifest
+    from runfmt.atomic import write_json
 
     check_options(req)
     from dataclasses import replace
@@ -205,6 +205,6 @@ def build_scorers(suite: Suite, names: list[str], device: str, batch_size: int) 
 
 
 def _read_results(run: RunDir) -> dict[str, Any] | None:
-    from audits.run.atomic import read_json
+    from runfmt.atomic import read_json
 
     return read_json(run.results)

@@ -8,9 +8,10 @@ from typing import Any
 import torch
 
 from audits.errors import AuditError
-from audits.run.atomic import sha256_file, write_bytes, write_json
 from audits.run.plan import EditUnit
-from audits.run.rundir import RunDir
+from runfmt.atomic import sha256_file, write_bytes, write_json
+from runfmt.layout import RunDir
+from runfmt.schemas import EDIT_SCHEMA
 from scapre.errors import ScaPreError
 
 
@@ -56,7 +57,7 @@ def _write(run: RunDir, unit: EditUnit, weights: dict[str, torch.Tensor], extra:
     tensors = {n: w.detach().to("cpu").contiguous() for n, w in sorted(weights.items())}
     write_bytes(folder / "delta.safetensors", save(tensors, metadata={"edit_id": unit.edit_id}))
     record = {
-        "schema": "scapre-audit/run-edit/1",
+        "schema": EDIT_SCHEMA,
         "edit_id": unit.edit_id,
         "method": unit.method,
         "eraser": unit.kind,

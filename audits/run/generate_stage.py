@@ -15,11 +15,12 @@ from typing import Any
 import torch
 
 from audits.errors import AuditError
-from audits.run.atomic import sha256_bytes, write_bytes, write_json
 from audits.run.erase_stage import load_delta
 from audits.run.plan import RunPlan
 from audits.run.progress import progress_bar
-from audits.run.rundir import RunDir
+from runfmt.atomic import sha256_bytes, write_bytes, write_json
+from runfmt.layout import RunDir
+from runfmt.schemas import IMAGE_SCHEMA
 
 SCHEDULERS = {
     "pndm": ("PNDMScheduler", {}),
@@ -204,7 +205,7 @@ def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, groups) 
             continue
         data = render_png(picture)
         record = {
-            "schema": "scapre-audit/run-image/1",
+            "schema": IMAGE_SCHEMA,
             "image_id": image_id,
             "edit_id": edit_id,
             "prompt": prompt,

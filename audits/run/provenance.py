@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from audits.run.manifest import git_commit
 from audits.run.plan import REFERENCE
-from audits.run.rundir import RunDir
 from audits.suites import Suite
+from runfmt.layout import RunDir
 
 if TYPE_CHECKING:
     from audits.run.engine import RunRequest
@@ -64,7 +64,7 @@ def _more_versions() -> dict[str, str]:
 
 
 def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
-    from audits.run.atomic import read_json
+    from runfmt.atomic import read_json
 
     manifest = read_json(run.manifest) or {}
     ident = manifest.get("identity", {})

@@ -6,16 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from audits.errors import AuditError
-from audits.run.atomic import read_json
 from audits.run.manifest import check_resume
 from audits.run.plan import RunPlan, plan_from_json
-from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
+from runfmt.atomic import read_json
+from runfmt.layout import MANIFEST, RunDir, run_manifest
 
 
 def open_run(path: Path) -> tuple[RunDir, dict[str, Any], RunPlan]:
     run = RunDir(Path(path))
-    manifest = read_json(run.manifest)
-    if not isinstance(manifest, dict) or manifest.get("identity", {}).get("schema") != RUN_SCHEMA:
+    manifest = run_manifest(run.root)
+    if manifest is None:
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
     plan = read_json(run.plan)
     if not isinstance(plan, dict):
