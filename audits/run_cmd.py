@@ -40,6 +40,12 @@ def run(
     micro_batch: int = typer.Option(
         8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
     ),
+    stages: str = typer.Option(
+        "all",
+        "--stages",
+        help="all (the image audit) or weights (the weight-space audit alone: no images; "
+        "docs/weights.md).",
+    ),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
     from audits.run import RunRequest, run_suite
@@ -61,6 +67,7 @@ def run(
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,
+        stages=stages,
     )
     summary = run_suite(request, say=_say)
     c = summary.counts

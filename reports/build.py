@@ -32,6 +32,8 @@ from reports.tables import (
     overview_tables,
     scaling_series,
 )
+from reports.weights import NOTE as WEIGHTS_NOTE
+from reports.weights import weight_tables
 from runfmt import AuditError, Run, read_run
 
 MARKER = "report.json"  # written in every report folder; only such a folder is ever replaced
@@ -192,6 +194,8 @@ def render_run(
         by_purpose=list(by_purpose.items()),
         breakdowns=breakdown_tables(run),
         attacks=attack_tables(run),
+        weights=weight_tables(run),
+        weights_note=WEIGHTS_NOTE,
         charts=charts,
         timings=edit_timings(run),
         paper=paper,

@@ -168,7 +168,10 @@ def overview_tables(run: Run) -> list[Table]:
         rows = [
             m
             for m in run.metrics
-            if m.get("erase_set") == es and is_aggregate(m) and not is_attack(m)
+            if m.get("erase_set") == es
+            and is_aggregate(m)
+            and not is_attack(m)
+            and m.get("space") != "weights"  # the weight-space section (reports.weights)
         ]
         columns = list({r["metric"]: column_of(r) for r in rows}.values())
         table = Table(f"erase set {es}", columns)

@@ -35,6 +35,7 @@ class RunRequest:
     skip_unavailable: bool = False
     micro_batch: int = 8
     cache: Path | None = None
+    stages: str = "all"  # or "weights": the weight-space audit alone (audits.weights.stage)
 
 
 @dataclass
@@ -52,6 +53,14 @@ def default_out(suite: Suite, profile: str) -> Path:
 
 def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     """The whole audit for one request (see `scapre-audit run --help`)."""
+    if req.stages != "all":
+        from audits.weights.stage import STAGES, run_weights
+
+        if req.stages not in STAGES:
+            from audits.errors import AuditError
+
+            raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
+        return run_weights(req, say)
     from audits.run.generate_stage import sampling_dtype
     from audits.run.manifest import write_manifest
     from runfmt.atomic import write_json

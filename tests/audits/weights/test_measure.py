@@ -1,0 +1,93 @@
+"""The Gram-matrix closed forms against the literal per-matrix, per-token sums."""
+
+from __future__ import annotations
+
+import torch
+
+from audits.weights import measure
+
+
+def _setup(seed=0, d=6, n=3, L=7):
+    g = torch.Generator().manual_seed(seed)
+    original = {
+        f"m{i}.attn2.{kind}.weight": torch.randn(r, d, generator=g, dtype=torch.float64)
+        for i, (r, kind) in enumerate([(5, "to_v"), (4, "to_v"), (5, "to_k"), (4, "to_k")])
+    }
+    new = {
+        k: W + 0.3 * torch.randn(W.shape, generator=g, dtype=torch.float64)
+        for k, W in list(original.items())[:3]
+    }
+    emb = torch.randn(n, L, d, generator=g).to(torch.float32)
+    return original, new, emb
+
+
+def test_shift_is_the_literal_ratio():
+    original, new, emb = _setup()
+    base = measure.Base(original)
+    grams = measure.edit_grams(base, new)
+    got = measure.relative(
+        measure.after_bos(measure.token_forms(emb, grams.gdd)),
+        measure.after_bos(measure.token_forms(emb, base.g0)),
+    )
+    e = emb.to(torch.float64)
+    for i in range(emb.shape[0]):
+        c = e[i, 1:]
+        num = sum(float(((c @ (new.get(n, W) - W).T) ** 2).sum()) for n, W in original.items())
+        den = sum(float(((c @ W.T) ** 2).sum()) for W in original.values())
+        assert abs(float(got[i]) - (num / den) ** 0.5) < 1e-5
+
+
+def test_untouched_matrices_and_unchanged_tensors_add_nothing():
+    original, new, emb = _setup()
+    base = measure.Base(original)
+    same = {k: W.clone() for k, W in original.items()}
+    grams = measure.edit_grams(base, same)
+    assert grams.empty and float(grams.gdd.abs().max()) == 0.0
+
+
+def test_toward_guide_is_the_literal_tail_distance():
+    from audits.erasers.prompts import tail_pair
+
+    original, new, emb = _setup(seed=1)
+    base = measure.Base(original)
+    grams = measure.edit_grams(base, new)
+    last = torch.tensor([2, 3, 2])
+    guide = torch.randn(7, 6, generator=torch.Generator().manual_seed(5))
+    dd = measure.token_forms(emb, grams.gdd)
+    got = measure.toward_guide(emb, last, guide, 0, base, grams, dd)
+    e, gd = emb.to(torch.float64), guide.to(torch.float64)
+    for i in range(3):
+        x, n_ = tail_pair(e[i], int(last[i]), gd, 0)
+        num = sum(float(((x @ new.get(k, W).T - n_ @ W.T) ** 2).sum()) for k, W in original.items())
+        den = sum(float(((x @ W.T - n_ @ W.T) ** 2).sum()) for W in original.values())
+        assert abs(float(got[i]) - (1 - (num / den) ** 0.5)) < 1e-5
+
+
+def test_recovery_map_and_residual_match_the_attack():
+    from audits.attacks.embedding_recovery import recovery_map
+
+    original, new, emb = _setup(seed=2)
+    base = measure.Base(original)
+    grams = measure.edit_grams(base, new)
+    kmap = measure.recovery_map(base, grams, 1e-3)
+    edited = {k: new.get(k, W) for k, W in original.items()}
+    ref = recovery_map(original, edited, 1e-3, torch.float64)
+    assert torch.allclose(kmap, ref, atol=1e-8)
+    r = measure.residual_gram(base, grams, kmap)
+    c = emb[0, 1:].to(torch.float64)
+    literal = sum(
+        float(((c @ kmap.T @ edited[k].T - c @ W.T) ** 2).sum()) for k, W in original.items()
+    )
+    assert abs(float(((c @ r) * c).sum()) - literal) < 1e-6 * max(1.0, literal)
+
+
+def test_kv_share_sees_only_kv_changes():
+    unet = {"a.attn2.to_k.weight": torch.ones(2, 2), "conv.weight": torch.ones(3)}
+    share, total, _ = measure.kv_share(
+        unet,
+        {"a.attn2.to_k.weight": torch.ones(2, 2) * 2, "conv.weight": torch.ones(3) * 2},
+        {"a.attn2.to_k.weight"},
+    )
+    assert total == 7.0 and abs(share - 4 / 7) < 1e-12
+    share, _, _ = measure.kv_share(unet, {"conv.weight": torch.zeros(3)}, {"a.attn2.to_k.weight"})
+    assert share == 0.0
