@@ -40,6 +40,15 @@ def run(
     micro_batch: int = typer.Option(
         8, "--micro-batch", help="Images the networks see together (part of each image's identity)."
     ),
+    steps: int = typer.Option(
+        None, "--steps", help="Denoising steps instead of the suite's (part of the run's identity)."
+    ),
+    size: int = typer.Option(
+        None,
+        "--size",
+        help="Image height and width in pixels instead of the suite's (a multiple of 8; part of"
+        " the run's identity).",
+    ),
     stages: str = typer.Option(
         "all",
         "--stages",
@@ -67,6 +76,8 @@ def run(
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,
+        steps=steps,
+        size=size,
         stages=stages,
     )
     summary = run_suite(request, say=_say)

@@ -61,7 +61,7 @@ def _provenance(run: Run) -> dict[str, Any]:
             "pipeline_class": model.get("pipeline_class"),
         },
         "weights": model.get("weights_sha256") or {},
-        "generation": ", ".join(f"{k}={v}" for k, v in (results.get("generation") or {}).items()),
+        "generation": _generation(results),
         "git": {"commit": None, "dirty": False, **(results.get("git") or prov.get("git") or {})},
         "created": prov.get("created", "n/a"),
         "hardware": ", ".join(f"{k}={v}" for k, v in (prov.get("hardware") or {}).items()),
@@ -71,6 +71,21 @@ def _provenance(run: Run) -> dict[str, Any]:
         "evaluators": results.get("evaluators") or {},
         "prompt_sets": results.get("prompt_sets") or {},
     }
+
+
+def _generation(results: dict[str, Any]) -> str:
+    """The sampler settings, each one overridden on the command line (--steps, --size) marked
+    with the suite's own value."""
+    over = results.get("generation_overrides") or {}
+    suite = (results.get("suite") or {}).get("generation") or {}
+    flags = {"steps": "steps", "height": "size", "width": "size"}
+    parts = []
+    for key, value in (results.get("generation") or {}).items():
+        text = f"{key}={value}"
+        if flags.get(key) in over and key in suite:
+            text += f" (--{flags[key]}; the suite's: {suite[key]})"
+        parts.append(text)
+    return ", ".join(parts)
 
 
 def _claims(run: Run) -> list[dict[str, Any]]:

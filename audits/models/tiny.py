@@ -137,3 +137,56 @@ def vit_l14_text_encoder(seed: int = 0, device: str | torch.device = "cpu"):
     )
     with torch.device(device):
         return CLIPTextModel(cfg).eval()
+
+
+def sd15_vae(seed: int = 0, device: str | torch.device = "cpu"):
+    """Stable Diffusion 1.x's AutoencoderKL architecture (83.7M parameters) with random weights."""
+    from diffusers import AutoencoderKL
+
+    _seeded(seed)
+    with torch.device(device):
+        return AutoencoderKL(
+            in_channels=3,
+            out_channels=3,
+            down_block_types=("DownEncoderBlock2D",) * 4,
+            up_block_types=("UpDecoderBlock2D",) * 4,
+            block_out_channels=(128, 256, 512, 512),
+            layers_per_block=2,
+            latent_channels=4,
+            norm_num_groups=32,
+            sample_size=512,
+            scaling_factor=0.18215,
+        ).eval()
+
+
+def sd15_scheduler():
+    """SD 1.5's own scheduler configuration (PNDM with PLMS steps only, as its hub folder says)."""
+    from diffusers import PNDMScheduler
+
+    return PNDMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        num_train_timesteps=1000,
+        set_alpha_to_one=False,
+        skip_prk_steps=True,
+        steps_offset=1,
+    )
+
+
+def sd15_shaped_pipeline(seed: int = 0):
+    """A StableDiffusionPipeline with SD 1.5's exact architecture and scheduler configuration and
+    seeded random weights (1.07B parameters, about 4.3 GB in float32): every loading, shape and
+    dtype path of the real model, with meaningless images."""
+    from diffusers import StableDiffusionPipeline
+
+    return StableDiffusionPipeline(
+        unet=sd15_shaped_unet(seed=seed),
+        vae=sd15_vae(seed=seed),
+        text_encoder=vit_l14_text_encoder(seed=seed),
+        tokenizer=build_clip_tokenizer(),
+        scheduler=sd15_scheduler(),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )

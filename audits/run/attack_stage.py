@@ -3,11 +3,12 @@ with the attacked edit and with the unedited model (the base rate), same seeds.
 
 Artifacts are written atomically, embeddings before the record (`audits.attacks.artifacts`).
 Rendered images live in `images/<edit_id>/` like every other image and follow the same rules:
-each (unit, rendering edit) is cut into fixed groups of `micro_batch` images that the networks
-see together (`batch_invariance`), so an image's bytes do not depend on `--batch-size`; group
+each (unit, rendering edit) is cut into fixed groups that the networks see together
+(`plan.cut`, `batch_invariance`), so an image's bytes do not depend on `--batch-size`; group
 number i over the whole plan belongs to rank i % world; done images are never rewritten. An
 embedding image's identity is the image recipe with the embedding row's sha256 in place of the
-prompt.
+prompt. A prompt that the generation plan also makes keeps the generation plan's identity and is
+written only by the generate stage (its group there may differ in size).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class AttackImage:
     source: int
     seed: int
     prompt: str  # the adversarial prompt, or the source prompt of an embedding
+    owned: bool = True  # False: a generated image, made (and written) by the generate stage
 
 
 def artifact_folder(run: RunDir, unit: AttackUnit):
@@ -52,19 +54,23 @@ def unit_images(
 ) -> list[AttackImage]:
     """Every image of one unit on one edit, in source then seed order; with `sources`, the
     plain source prompts' images instead (the base model's gate for embedding attacks)."""
+    from audits.run.plan import group_sizes
+
+    inputs = [(i, seed) for i, source in enumerate(unit.sources) for seed in source.seeds]
+    rows = [
+        n for n in group_sizes(len(inputs), int(plan.sampling["micro_batch"])) for _ in range(n)
+    ]
     out = []
-    for i, source in enumerate(unit.sources):
-        for seed in source.seeds:
-            if sources:
-                prompt = source.prompt
-                image_id = plan.image_id(edit_id, prompt, seed)
-            elif record.get("embeds_file"):
-                image_id = embeds_image_id(edit_id, record["rows_sha256"][i], seed, plan.sampling)
-                prompt = source.prompt
-            else:
-                prompt = record["prompts"][i]
-                image_id = plan.image_id(edit_id, prompt, seed)
-            out.append(AttackImage(image_id, i, seed, prompt))
+    for (i, seed), size in zip(inputs, rows, strict=True):
+        source = unit.sources[i]
+        if record.get("embeds_file") and not sources:
+            sampling = {**plan.sampling, "micro_batch": size}
+            image_id = embeds_image_id(edit_id, record["rows_sha256"][i], seed, sampling)
+            out.append(AttackImage(image_id, i, seed, source.prompt))
+            continue
+        prompt = source.prompt if sources else record["prompts"][i]
+        owned = plan.group_rows(prompt, seed) is None
+        out.append(AttackImage(plan.image_id(edit_id, prompt, seed, size), i, seed, prompt, owned))
     return out
 
 
@@ -154,6 +160,8 @@ def render_jobs(run: RunDir, plan: RunPlan) -> list[tuple[AttackUnit, dict, str,
     """(unit, record, rendering edit, embeddings?, fixed image group) for every group, in plan
     order: the adversarial inputs on the edit and on the base model, and for embedding attacks
     the plain source prompts on the base model too."""
+    from audits.run.plan import cut
+
     size = int(plan.sampling["micro_batch"])
     ref = plan.reference_edit()
     jobs = []
@@ -165,10 +173,7 @@ def render_jobs(run: RunDir, plan: RunPlan) -> list[tuple[AttackUnit, dict, str,
             sets.append((ref, False, True))
         for edit_id, with_embeds, sources in sets:
             images = unit_images(plan, unit, record, edit_id, sources)
-            jobs += [
-                (unit, record, edit_id, with_embeds, images[i : i + size])
-                for i in range(0, len(images), size)
-            ]
+            jobs += [(unit, record, edit_id, with_embeds, g) for g in cut(images, size)]
     return jobs
 
 
@@ -182,7 +187,7 @@ def render_attacks(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, ranks
         job
         for i, job in enumerate(render_jobs(run, plan))
         if (ranks is None or ranks.mine(i))
-        and any(not run.image_done(job[2], im.image_id) for im in job[4])
+        and any(im.owned and not run.image_done(job[2], im.image_id) for im in job[4])
     ]
     total = sum(len(job[4]) for job in jobs)
     if not total:
@@ -231,13 +236,13 @@ def _render(run, plan, pipe, unit, record, edit_id, with_embeds, groups) -> int:
             plan.sampling,
             sizes,
             prompt_embeds=embeds,
-            pad_to=int(plan.sampling["micro_batch"]),
         )
     except (RuntimeError, ValueError) as err:
         raise AuditError(f"render attack {unit.attack}/{unit.unit_id} on {edit_id}: {err}") from err
     written = 0
-    for im, picture in zip(batch, pictures, strict=True):
-        if run.image_done(edit_id, im.image_id):
+    rows = [len(g) for g in groups for _ in g]
+    for im, picture, size in zip(batch, pictures, rows, strict=True):
+        if not im.owned or run.image_done(edit_id, im.image_id):
             continue
         data = render_png(picture)
         image_record = {
@@ -247,7 +252,7 @@ def _render(run, plan, pipe, unit, record, edit_id, with_embeds, groups) -> int:
             "prompt": im.prompt,
             "seed": im.seed,
             "sha256": sha256_bytes(data),
-            "sampling": plan.sampling,
+            "sampling": {**plan.sampling, "micro_batch": size},
             "attack": {"unit_id": unit.unit_id, "attack": unit.attack, "source": im.source},
         }
         if embeds is not None:

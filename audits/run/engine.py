@@ -35,7 +35,13 @@ class RunRequest:
     skip_unavailable: bool = False
     micro_batch: int = 8
     cache: Path | None = None
+    steps: int | None = None  # denoising steps instead of the suite's
+    size: int | None = None  # square image size in pixels instead of the suite's
     stages: str = "all"  # or "weights": the weight-space audit alone (audits.weights.stage)
+
+    def overrides(self) -> dict[str, int]:
+        """The generation settings this request overrides (part of the run's identity)."""
+        return {k: v for k, v in (("steps", self.steps), ("size", self.size)) if v is not None}
 
 
 @dataclass
@@ -83,8 +89,19 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     assert suite.model is not None
     model_id = req.model or suite.model.id
     revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
+    gen = suite.profile(profile_name).generation
+    from audits.run.generate_stage import check_sampler
+
+    check_sampler(gen.sampler, req.steps or gen.steps)
     partial = run_identity(
-        suite.name, suite_hash(suite), profile_name, methods, req.limit, {}, req.micro_batch
+        suite.name,
+        suite_hash(suite),
+        profile_name,
+        methods,
+        req.limit,
+        {},
+        req.micro_batch,
+        req.overrides(),
     )
     if old:
         check_resume(
@@ -103,7 +120,14 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype=dtype)
     model = model_fingerprint(pipe, ref)
     identity = run_identity(
-        suite.name, suite_hash(suite), profile_name, methods, req.limit, model, req.micro_batch
+        suite.name,
+        suite_hash(suite),
+        profile_name,
+        methods,
+        req.limit,
+        model,
+        req.micro_batch,
+        req.overrides(),
     )
     run = RunDir(out)
     if old:
@@ -111,7 +135,17 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     from audits.run.selection import selected_attacks
 
     attacks = selected_attacks(suite, profile_name, not_computed)
-    plan = plan_run(suite, profile_name, methods, req.limit, model, dtype, req.micro_batch, attacks)
+    plan = plan_run(
+        suite,
+        profile_name,
+        methods,
+        req.limit,
+        model,
+        dtype,
+        req.micro_batch,
+        attacks,
+        req.overrides(),
+    )
     # evaluators are loaded before any work, so a missing checkpoint stops the run at once
     built = build_scorers(suite, scorers, req.device, req.batch_size)
     if ranks.main and not old:  # the manifest first: from then on the directory is resumable

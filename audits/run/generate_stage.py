@@ -1,8 +1,8 @@
 """Stage 2, generate: one PNG per (edit, prompt, seed), each from its own seeded CPU generator.
 
 Each image's starting noise comes from `torch.Generator("cpu").manual_seed(seed)` alone, and the
-networks see fixed groups of `micro_batch` images (see `batch_invariance`), so an image does not
-depend on the batch size or the device's RNG. A PNG is
+networks see fixed groups of images (see `batch_invariance` and `group_sizes`), so an image does
+not depend on the batch size or the device's RNG. A PNG is
 written atomically before its record; an image counts as done only when the PNG's sha256 equals
 the record's.
 """
@@ -22,8 +22,10 @@ from runfmt.atomic import sha256_bytes, write_bytes, write_json
 from runfmt.layout import RunDir
 from runfmt.schemas import IMAGE_SCHEMA
 
+# "pndm" is what SD 1.x ships (PLMS steps only, `skip_prk_steps`), whatever the model's own
+# scheduler config says: with Runge-Kutta warm-up steps PNDM cannot sample fewer than 4 steps.
 SCHEDULERS = {
-    "pndm": ("PNDMScheduler", {}),
+    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
     "ddim": ("DDIMScheduler", {}),
     "ddpm": ("DDPMScheduler", {}),
     "dpmsolver++": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++"}),
@@ -49,18 +51,37 @@ def set_scheduler(pipe, sampler: str) -> None:
     pipe.scheduler = getattr(diffusers, name).from_config(pipe.scheduler.config, **extra)
 
 
+def check_sampler(sampler: str, steps: int) -> None:
+    """Refuse, in one line, a sampler this installation cannot build or a step count it cannot
+    sample (checked on SD 1.5's scheduler settings, before any model loads)."""
+    if sampler not in SCHEDULERS:
+        raise AuditError(f"unknown sampler {sampler!r}; known: {', '.join(SCHEDULERS)}")
+    if steps < 1:
+        raise AuditError(f"the number of denoising steps must be at least 1 (got {steps})")
+    import diffusers
+
+    from audits.models.tiny import sd15_scheduler
+
+    name, extra = SCHEDULERS[sampler]
+    try:
+        scheduler = getattr(diffusers, name).from_config(sd15_scheduler().config, **extra)
+        scheduler.set_timesteps(steps)
+    except ImportError as err:
+        first = " ".join(str(err).split())[:160]
+        raise AuditError(f"sampler {sampler} cannot be built here: {first}") from err
+    except (ValueError, RuntimeError, IndexError) as err:
+        raise AuditError(f"sampler {sampler} cannot sample {steps} step(s): {err}") from err
+    if scheduler.timesteps is None or len(scheduler.timesteps) < 1:
+        raise AuditError(f"sampler {sampler} cannot sample {steps} step(s)")
+
+
 def image_groups(plan: RunPlan, edit_id: str) -> list[list[tuple[str, str, int]]]:
     """Every image of one edit as (image id, prompt, seed), deduplicated, in plan order, cut
-    into the fixed groups of `micro_batch` images that the networks see together."""
-    seen: set[str] = set()
-    images = []
-    for probe in plan.probes:
-        for case, seed, image_id in plan.images(edit_id, probe):
-            if image_id not in seen:
-                seen.add(image_id)
-                images.append((image_id, case.prompt, seed))
-    size = int(plan.sampling["micro_batch"])
-    return [images[i : i + size] for i in range(0, len(images), size)]
+    into the fixed groups the networks see together (`RunPlan.generation_groups`)."""
+    return [
+        [(plan.image_id(edit_id, prompt, seed), prompt, seed) for prompt, seed in group]
+        for group in plan.generation_groups()
+    ]
 
 
 def pending_groups(run: RunDir, plan: RunPlan, edit_id: str) -> list[list[tuple[str, str, int]]]:
@@ -78,18 +99,6 @@ def render_png(image) -> bytes:
     return buf.getvalue()
 
 
-def padded(groups: list[int], pad_to: int | None) -> tuple[list[int], list[int]]:
-    """(row index of every padded row, the padded group sizes): each group shorter than
-    `pad_to` is filled with copies of its last row, so the networks always see full groups."""
-    rows, sizes, start = [], [], 0
-    for size in groups:
-        fill = max(size, pad_to or size)
-        rows += list(range(start, start + size)) + [start + size - 1] * (fill - size)
-        sizes.append(fill)
-        start += size
-    return rows, sizes
-
-
 @torch.no_grad()
 def generate_batch(
     pipe,
@@ -98,21 +107,14 @@ def generate_batch(
     sampling: dict[str, Any],
     groups: list[int],
     prompt_embeds: torch.Tensor | None = None,
-    pad_to: int | None = None,
 ) -> list:
     """PIL images for `prompts`, image i from a CPU generator seeded with `seeds[i]`; the
-    networks see the images in groups of the given sizes (which sum to len(prompts)). With
-    `pad_to`, a shorter group is filled with copies of its last image, whose outputs are
-    dropped: kernels block differently for different batch shapes, so an image made in a short
-    group (the last of an edit) would otherwise differ from the same image made in a full group
-    of another run. With `prompt_embeds` (attacks), those rows replace the encoded prompts."""
+    networks see the images in groups of the given sizes (which sum to len(prompts)), so an
+    image's bytes depend on the size of its group and nothing else of the call (kernels block
+    differently for different batch shapes; the size is part of the image's identity). With
+    `prompt_embeds` (attacks), those rows replace the encoded prompts."""
     from audits.run.batch_invariance import grouped
 
-    rows, groups = padded(groups, pad_to)
-    prompts, seeds = [prompts[r] for r in rows], [seeds[r] for r in rows]
-    if prompt_embeds is not None:
-        prompt_embeds = prompt_embeds[rows]
-    keep = [i for i, r in enumerate(rows) if i == 0 or r != rows[i - 1]]
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
     negative = sampling["negative_prompt"]
     with grouped(pipe, groups):
@@ -127,7 +129,7 @@ def generate_batch(
             generator=generators,
             output_type="pil",
         )
-    return [out.images[i] for i in keep]
+    return list(out.images)
 
 
 def fill_from_cache(run: RunDir, plan: RunPlan, cache) -> int:
@@ -195,12 +197,12 @@ def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, groups) 
             [b[2] for b in batch],
             plan.sampling,
             [len(g) for g in groups],
-            pad_to=int(plan.sampling["micro_batch"]),
         )
     except (RuntimeError, ValueError) as err:
         raise AuditError(f"generate unit images/{first} (batch of {len(batch)}): {err}") from err
     written = 0
-    for (image_id, prompt, seed), picture in zip(batch, pictures, strict=True):
+    rows = [len(g) for g in groups for _ in g]
+    for (image_id, prompt, seed), picture, size in zip(batch, pictures, rows, strict=True):
         if run.image_done(edit_id, image_id):
             continue
         data = render_png(picture)
@@ -211,7 +213,7 @@ def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, groups) 
             "prompt": prompt,
             "seed": seed,
             "sha256": sha256_bytes(data),
-            "sampling": plan.sampling,
+            "sampling": {**plan.sampling, "micro_batch": size},
         }
         try:
             write_bytes(run.image_png(edit_id, image_id), data)

@@ -3,8 +3,11 @@
 Runtime knobs (batch size, device, worker count, paths) never enter, so the same identity means the
 same bytes wherever and however it is computed. The recipe is versioned: changing which fields enter
 an identity bumps `IDENTITY_RECIPE`, and a run made under another recipe is refused, not silently
-recomputed or mixed; recipe 2 keeps recipe 1's fields but changes what one of them makes: short
-image groups are padded to the micro batch, so an image's bytes no longer depend on its group.
+recomputed or mixed. Recipe 2 padded short image groups to the micro batch. Recipe 3 pads
+nothing: the last short group of an edit is split into groups of powers of two (`plan.group_sizes`),
+and an image's `micro_batch` field is the size of the group its networks saw (so an image made in a
+group of 4 has the same identity and bytes in a run with `--micro-batch 8` and one with 4); `pndm`
+is SD's PLMS-only PNDM whatever the model's scheduler config says.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import hashlib
 import json
 from typing import Any
 
-IDENTITY_RECIPE = "scapre-audit/identity/2"
+IDENTITY_RECIPE = "scapre-audit/identity/3"
 
 
 def canonical(data: Any) -> str:

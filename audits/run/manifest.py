@@ -46,8 +46,9 @@ def run_identity(
     limit: int | None,
     model: dict[str, Any],
     micro_batch: int = 8,
+    overrides: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The fields a resumed run must match exactly."""
+    """The fields a resumed run must match exactly (`overrides`: --steps / --size)."""
     return {
         "schema": RUN_SCHEMA,
         "identity_recipe": IDENTITY_RECIPE,
@@ -58,6 +59,7 @@ def run_identity(
         "limit": limit,
         "model": model,
         "micro_batch": micro_batch,
+        "generation_overrides": dict(overrides or {}),
     }
 
 

@@ -66,6 +66,29 @@ class Group:
     edit_id: str
 
 
+def group_sizes(n: int, micro_batch: int) -> list[int]:
+    """How n images are cut into the groups the networks see together: full groups of
+    `micro_batch`, then the rest in groups of descending powers of two (7 -> 4, 2, 1). Nothing is
+    padded, so a short last group costs no extra work; the size of an image's group is part of
+    its identity (see `RunPlan.image_id`)."""
+    sizes = [micro_batch] * (n // micro_batch)
+    rest = n % micro_batch
+    while rest:
+        size = 1 << (rest.bit_length() - 1)
+        sizes.append(size)
+        rest -= size
+    return sizes
+
+
+def cut(items: list, micro_batch: int) -> list[list]:
+    """`items` in consecutive groups of `group_sizes(len(items), micro_batch)`."""
+    out, start = [], 0
+    for size in group_sizes(len(items), micro_batch):
+        out.append(items[start : start + size])
+        start += size
+    return out
+
+
 @dataclass
 class RunPlan:
     edits: list[EditUnit]
@@ -73,9 +96,34 @@ class RunPlan:
     groups: list[Group]
     sampling: dict[str, Any]
     attacks: list[Any] = field(default_factory=list)  # attack_plan.AttackUnit, plan order
+    _rows: dict[tuple[str, int], int] | None = field(default=None, init=False, repr=False)
 
-    def image_id(self, edit_id: str, prompt: str, seed: int) -> str:
-        return short(image_identity(edit_id, prompt, seed, self.sampling))
+    def generation_groups(self) -> list[list[tuple[str, int]]]:
+        """Every (prompt, seed) an edit generates, deduplicated, in plan order, cut into the
+        groups the networks see together (the same for every edit: all edits share the probes)."""
+        images = list(
+            dict.fromkeys(
+                (case.prompt, int(seed))
+                for p in self.probes.values()
+                for case in p.cases
+                for seed in case.seeds
+            )
+        )
+        return cut(images, int(self.sampling["micro_batch"]))
+
+    def group_rows(self, prompt: str, seed: int) -> int | None:
+        """The size of the group a generated (prompt, seed) is made in; None if not planned."""
+        if self._rows is None:
+            self._rows = {key: len(group) for group in self.generation_groups() for key in group}
+        return self._rows.get((prompt, int(seed)))
+
+    def image_id(self, edit_id: str, prompt: str, seed: int, rows: int | None = None) -> str:
+        """An image's id: the image recipe with `micro_batch` set to the size of the group its
+        networks saw (the generation plan's group for planned prompts, else `rows`)."""
+        size = self.group_rows(prompt, seed) or rows
+        if size is None:
+            raise AuditError(f"image ({prompt!r}, seed {seed}) is not in the run's plan")
+        return short(image_identity(edit_id, prompt, seed, {**self.sampling, "micro_batch": size}))
 
     def images(self, edit_id: str, probe: str) -> list[tuple[Case, int, str]]:
         """(case, seed, image id) of one edit and probe, in plan order."""
@@ -150,17 +198,20 @@ def plan_run(
     dtype: str,
     micro_batch: int = 8,
     attacks: list[str] | None = None,
+    overrides: dict[str, int] | None = None,
 ) -> RunPlan:
-    """Every edit, probe and results group of the run, in a fixed order."""
+    """Every edit, probe and results group of the run, in a fixed order; `overrides` (--steps,
+    --size) replace the profile's steps and image size."""
     assert suite.concepts is not None
     profile = suite.profile(profile_name)
     gen = profile.generation
+    overrides = overrides or {}
     sampling = {
         "sampler": gen.sampler,
-        "steps": gen.steps,
+        "steps": overrides.get("steps", gen.steps),
         "guidance_scale": gen.guidance_scale,
-        "height": gen.height,
-        "width": gen.width,
+        "height": overrides.get("size", gen.height),
+        "width": overrides.get("size", gen.width),
         "negative_prompt": gen.negative_prompt,
         "dtype": dtype,
         "safety_checker": False,

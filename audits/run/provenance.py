@@ -70,6 +70,7 @@ def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
     ident = manifest.get("identity", {})
     plan = read_json(run.plan) or {}
     profile = suite.profile(ident.get("profile"))
+    gen = profile.generation
     return {
         "suite": {
             "name": suite.name,
@@ -78,7 +79,9 @@ def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
             "profile": profile.name,
             "profile_kind": profile.kind,
             "cites": profile.cites,
+            "generation": {"steps": gen.steps, "height": gen.height, "width": gen.width},
         },
+        "generation_overrides": ident.get("generation_overrides") or {},
         "identity_recipe": ident.get("identity_recipe"),
         "model": ident.get("model"),
         "methods": {

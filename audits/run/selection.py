@@ -17,6 +17,10 @@ def check_options(req: RunRequest) -> None:
         raise AuditError(f"--limit must be at least 1 (got {req.limit})")
     if req.micro_batch < 1:
         raise AuditError(f"--micro-batch must be at least 1 (got {req.micro_batch})")
+    if req.steps is not None and req.steps < 1:
+        raise AuditError(f"--steps must be at least 1 (got {req.steps})")
+    if req.size is not None and (req.size < 8 or req.size % 8):
+        raise AuditError(f"--size must be a multiple of 8 pixels, at least 8 (got {req.size})")
     if req.batch_size < 1:
         raise AuditError(f"--batch-size must be at least 1 (got {req.batch_size})")
     if req.device.startswith("cuda"):

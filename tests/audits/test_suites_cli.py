@@ -22,7 +22,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_validate_ok(capsys):
     code, out, err = run(capsys, "suite", "validate", "imagenette10")
     expected = suite_hash(load_suite("imagenette10", tokens=False))
-    assert code == 0 and out.strip() == f"ok imagenette10 1.1.0 suite_hash={expected}"
+    assert code == 0 and out.strip() == f"ok imagenette10 1.2.0 suite_hash={expected}"
 
 
 def test_hash(capsys, tmp_path):
