@@ -25,8 +25,36 @@ def _root(
     debug: bool = typer.Option(
         False, "--debug", help="Show tracebacks instead of one-line errors."
     ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=lambda value: _print_version() if value else None,
+        help="Print the version of scapre-audit and exit.",
+    ),
 ) -> None:
     """Audit concept unlearning in text-to-image diffusion models."""
+
+
+def version_text() -> str:
+    """`scapre-audit X.Y.Z` from the installed metadata (or pyproject.toml in a checkout)."""
+    from importlib import metadata
+    from pathlib import Path
+
+    try:
+        version = metadata.version("scapre-audit")
+    except metadata.PackageNotFoundError:
+        import re
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        found = re.search(r'^version = "([^"]+)"', pyproject.read_text(), re.M)
+        version = found.group(1) if found else "unknown"
+    return f"scapre-audit {version}"
+
+
+def _print_version() -> None:
+    typer.echo(version_text())
+    raise typer.Exit()
 
 
 def _register_commands() -> None:

@@ -6,9 +6,20 @@ from pathlib import Path
 
 import typer
 
+QUIET_HELP = "No progress bars, progress lines or stage lines (errors and results still print)."
+
 
 def _say(text: str) -> None:
-    typer.echo(text, err=True)
+    from audits.run.progress import is_quiet
+
+    if not is_quiet():
+        typer.echo(text, err=True)
+
+
+def _quiet(quiet: bool) -> None:
+    from audits.run.progress import set_quiet
+
+    set_quiet(quiet)
 
 
 def run(
@@ -55,8 +66,23 @@ def run(
         help="all (the image audit) or weights (the weight-space audit alone: no images; "
         "docs/weights.md).",
     ),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Load nothing: list what the run needs and what is here, and estimate the work"
+        " (as `scapre-audit plan`).",
+    ),
+    images_per_second: float = typer.Option(
+        None,
+        "--images-per-second",
+        help="With --dry-run: your GPU's SD 1.5 images/s at 512 px, 50 steps, fp16 (default 1.0,"
+        " an assumption).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="With --dry-run: print JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Erase, generate, score and aggregate a suite; rerun the same command to resume."""
+    _quiet(quiet)
     from audits.run import RunRequest, run_suite
 
     names = [m.strip() for m in methods.split(",")] if methods else None
@@ -80,12 +106,89 @@ def run(
         size=size,
         stages=stages,
     )
+    if dry_run:
+        _print_preflight(request, images_per_second, as_json)
+        return
     summary = run_suite(request, say=_say)
     c = summary.counts
     typer.echo(
         f"{summary.out}: {c['edits']} edit(s), {c['images']} image(s), {c['scores']} score unit(s)"
         f" computed now; results.json has {len(summary.results['metrics'])} value(s)"
     )
+    for line in findings(summary.out):
+        typer.echo(line)
+
+
+def findings(run_dir: Path) -> list[str]:
+    """The report's summary in words (reports.summary), for the last lines of `run`."""
+    from reports.summary import summarize
+    from runfmt import read_run
+
+    if not (Path(run_dir) / "results.json").is_file():
+        return []  # not the main rank, or aggregate did not run
+    lines = summarize(read_run(run_dir)).lines()
+    if not lines:
+        return []  # no forget metric (e.g. --stages weights): nothing to say in words
+    report = Path(run_dir) / "report" / "index.html"
+    return ["What this audit found:", *(f"- {line}" for line in lines)] + (
+        [f"Details: {report}"] if report.is_file() else []
+    )
+
+
+def _print_preflight(request, rate: float | None, as_json: bool) -> None:
+    """Print the preflight; exit 1 when something the run needs is missing."""
+    import json
+
+    from audits.run.preflight import DEFAULT_RATE, preflight
+
+    result = preflight(request, DEFAULT_RATE if rate is None else rate)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=1))
+    else:
+        for line in result.lines():
+            typer.echo(line)
+    if result.problems:
+        raise typer.Exit(1)
+
+
+def plan(
+    suite: str = typer.Argument(..., help="A bundled suite name, a suite folder or suite.yaml."),
+    model: str = typer.Option(None, "--model", help="Hub id or local pipeline folder."),
+    methods: str = typer.Option(None, "--methods", help="Comma-separated suite methods."),
+    profile: str = typer.Option(None, "--profile", help="Suite profile (default: the suite's)."),
+    limit: int = typer.Option(None, "--limit", help="At most N prompt cases per probe."),
+    micro_batch: int = typer.Option(8, "--micro-batch"),
+    steps: int = typer.Option(None, "--steps", help="Denoising steps instead of the suite's."),
+    size: int = typer.Option(None, "--size", help="Image size in pixels instead of the suite's."),
+    device: str = typer.Option(
+        "cuda", "--device", help="Decides the sampling dtype (fp16 on GPU)."
+    ),
+    skip_unavailable: bool = typer.Option(False, "--skip-unavailable"),
+    images_per_second: float = typer.Option(
+        None,
+        "--images-per-second",
+        help="Your GPU's SD 1.5 images/s at 512 px, 50 steps, fp16 (default 1.0, an assumption).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """What `run` would need and do, without loading anything: model, evaluator weights, prompt
+    sets, and the work (edits, images, steps, GPU-hours). Exit 1 if something is missing."""
+    from audits.run import RunRequest
+
+    names = [m.strip() for m in methods.split(",")] if methods else None
+    request = RunRequest(
+        suite=suite,
+        profile=profile,
+        model=model,
+        methods=names,
+        limit=limit,
+        skip_unavailable=skip_unavailable,
+        micro_batch=micro_batch,
+        steps=steps,
+        size=size,
+        device=device,
+    )
+    _print_preflight(request, images_per_second, as_json)
 
 
 def status(run_dir: Path = typer.Argument(..., help="A run directory.")) -> None:
@@ -102,8 +205,10 @@ def score(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     batch_size: int = typer.Option(4, "--batch-size"),
     skip_unavailable: bool = typer.Option(False, "--skip-unavailable"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Re-score a run's saved images and rewrite results.json, without generating anything."""
+    _quiet(quiet)
     from audits.run import rescore
 
     counts = rescore(run_dir, device, batch_size, force, skip_unavailable, say=_say)
@@ -112,5 +217,6 @@ def score(
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
+    app.command("plan")(plan)
     app.command("status")(status)
     app.command("score")(score)

@@ -135,4 +135,6 @@ def _describe(suite: Suite) -> list[str]:
         mark = " [default]" if name == suite.default_profile else ""
         cites = f", {profile.cites}" if profile.cites else ""
         lines.append(f"  profile {name}: {profile.kind}{cites}{mark}")
+        if profile.description:
+            lines.append(f"    {' '.join(profile.description.split())}")
     return lines

@@ -19,18 +19,22 @@ from typing import Any
 
 from reports import exports
 from reports.compare import group_by_suite, suite_warnings
+from reports.glossary import TERMS, glossary
 from reports.images import ImageStore
 from reports.render import TEMPLATES, render
 from reports.sheets import build_sheets, concept_probes
-from reports.svg import line_chart
+from reports.summary import summarize
+from reports.svg import line_chart, tradeoff_chart
 from reports.tables import (
     attack_tables,
     breakdown_tables,
     concept_table,
     edit_timings,
+    footnotes,
     methods,
     overview_tables,
     scaling_series,
+    tradeoff_points,
 )
 from reports.weights import NOTE as WEIGHTS_NOTE
 from reports.weights import weight_tables
@@ -59,6 +63,7 @@ def _provenance(run: Run) -> dict[str, Any]:
             "revision": model.get("revision"),
             "resolved_revision": model.get("resolved_revision"),
             "pipeline_class": model.get("pipeline_class"),
+            **_revision(run),
         },
         "weights": model.get("weights_sha256") or {},
         "generation": _generation(results),
@@ -71,6 +76,24 @@ def _provenance(run: Run) -> dict[str, Any]:
         "evaluators": results.get("evaluators") or {},
         "prompt_sets": results.get("prompt_sets") or {},
     }
+
+
+def _revision(run: Run) -> dict[str, Any]:
+    """The pinned revision and what was loaded, in words (older runs record only `revision`)."""
+    model = run.results.get("model") or {}
+    source = run.results.get("model_source") or {}
+    pinned = source.get("pinned_revision") or model.get("revision")
+    resolved = source.get("resolved_revision") or model.get("resolved_revision")
+    how = source.get("resolved_how") or ("hub snapshot commit" if resolved else "")
+    if resolved:
+        text = f"resolved {resolved} ({how})"
+        if source.get("matches") is True:
+            text += ": matches the pin"
+        elif source.get("matches") is False:
+            text += ": DIFFERS from the pin"
+    else:
+        text = f"not resolved ({how})" if how else "not resolved (not recorded by this run)"
+    return {"pinned": pinned or "none (the suite pins no revision)", "resolved_text": text}
 
 
 def _generation(results: dict[str, Any]) -> str:
@@ -104,6 +127,37 @@ def _claims(run: Run) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def claims_profiles(run: Run) -> list[str]:
+    """The suite's profiles that run the capacity claim's sweep with its method (read from
+    results.json: `suite.claims` and `suite.profiles`)."""
+    spec = ((run.suite.get("claims") or {}).get("capacity")) or {}
+    sweep, method = spec.get("erase_sets"), spec.get("method")
+    out = []
+    for name, profile in (run.suite.get("profiles") or {}).items():
+        sets = [str(s).partition("@")[0] for s in profile.get("erase_sets") or []]
+        methods = profile.get("methods") or []
+        if sweep in sets and (not methods or method in methods):
+            out.append(str(name))
+    return out
+
+
+def _claims_view(run: Run, claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """Decided claims as rows; the not-checkable ones collapsed into one line with reasons."""
+    decided = [c for c in claims if c["verdict"] != "not checkable"]
+    open_ = [c for c in claims if c["verdict"] == "not checkable"]
+    reasons = [
+        f"{c['id']} ({(c['details'] or {}).get('reason') or c['measurement']})" for c in open_
+    ]
+    profiles = [p for p in claims_profiles(run) if p != run.suite.get("profile")]
+    return {
+        "decided": decided,
+        "open": open_,
+        "open_line": "; ".join(reasons),
+        "profiles": profiles,
+        "all_open": bool(claims) and not decided,
+    }
 
 
 def _write(path: Path, text: str) -> int:
@@ -185,6 +239,11 @@ def render_run(
         line_chart(series, f"{metric} {col.arrow}", f"{metric} ({col.unit or 'value'})")
         for metric, (col, series) in scaling_series(run).items()
     ]
+    found = tradeoff_points(run)
+    tradeoff = None
+    if found and found[2]:
+        forget, keep, points = found
+        tradeoff = tradeoff_chart(points, f"forgetting = 100 - {forget} (%)", f"{keep} (%)")
     paper = exports.paper_table(run)
     tables_dir = dest / "tables"
     tables_dir.mkdir(exist_ok=True)
@@ -203,7 +262,13 @@ def render_run(
         method_names=methods(run),
         not_computed=not_computed,
         claims=_claims(run),
+        claims_view=_claims_view(run, _claims(run)),
+        summary=summarize(run),
+        glossary=glossary(run),
+        terms=TERMS,
+        tradeoff=tradeoff,
         overview=overview_tables(run),
+        substitutions=footnotes(run.metrics),
         n_concepts=len(names),
         concepts_href="concepts.html",
         by_purpose=list(by_purpose.items()),

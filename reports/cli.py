@@ -14,9 +14,13 @@ def report(
     out: Path | None = typer.Option(
         None, "--out", help="Report folder (default RUN/report; required for several runs)."
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines or bars."),
 ) -> None:
     """Render an HTML report (+ Markdown, LaTeX and CSV tables) from saved run directories."""
     from reports.build import build_report
+    from reports.progress import set_quiet
+
+    set_quiet(quiet)
 
     folder = build_report(runs, out)
     typer.echo(f"report: {folder / 'index.html'}")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.tables import erase_sets, is_aggregate, is_fraction, methods
+from reports.tables import erase_sets, footnotes, is_aggregate, is_fraction, marks_of, methods
 from runfmt import Run
 from runfmt.units import PERCENT_KINDS
 
@@ -47,6 +47,11 @@ class PaperTable:
     columns: list[PaperColumn]
     rows: list[tuple[str, list[float | None]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # (row index, column index) -> footnote marks of a substituted value (reports.tables.MARKS)
+    marks: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def cell_marks(self, i: int) -> list[str]:
+        return [self.marks.get((i, j), "") for j in range(len(self.columns))]
 
 
 def _guess_kind(name: str) -> str:
@@ -152,21 +157,24 @@ def paper_table(run: Run) -> PaperTable:
     shown = sets[:1] if layout != "metrics" else sets
     for es in shown:
         for method in methods(run):
-            values = {
-                (m["metric"], m.get("concept")): m["value"]
+            chosen = {
+                (m["metric"], m.get("concept")): m
                 for m in run.metrics
                 if m["method"] == method
                 and m.get("erase_set") == es
                 and all(m.get(k) is None for k in ("family", "group", "label"))
             }
-            if not values:
+            if not chosen:
                 continue
             row = []
-            for col in columns:
-                value = values.get((col.metric, col.concept))
+            for j, col in enumerate(columns):
+                source = chosen.get((col.metric, col.concept))
+                value = source["value"] if source else None
                 if value is not None and is_fraction(col.kind):
                     value = 100 * value
                 row.append(value)
+                if source and value is not None and marks_of(source):
+                    table.marks[(len(table.rows), j)] = marks_of(source)
             label = method if len(shown) == 1 else f"{method} @ {es}"
             table.rows.append((label, row))
     reported = reported_values(run)
@@ -192,6 +200,7 @@ def paper_table(run: Run) -> PaperTable:
     )
     if not_computed:
         table.notes.append("Not computed in this run: " + ", ".join(not_computed) + ".")
+    table.notes += footnotes(run.metrics)
     if reported:
         table.notes.append(
             "Rows marked 'reported' are the paper's published numbers, not measured here."
@@ -215,8 +224,9 @@ def to_markdown(table: PaperTable) -> str:
     lines = [f"**{_md_escape(table.title)}**", ""]
     lines.append("| " + " | ".join(_md_escape(h) for h in head) + " |")
     lines.append("|" + "---|" * len(head))
-    for label, values in table.rows:
-        cells = [_md_escape(label)] + [_fmt(v) for v in values]
+    for i, (label, values) in enumerate(table.rows):
+        marks = table.cell_marks(i)
+        cells = [_md_escape(label)] + [_fmt(v) + m for v, m in zip(values, marks, strict=True)]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines += [_md_escape(n) for n in table.notes]
@@ -255,12 +265,20 @@ def to_latex(table: PaperTable) -> str:
         " & ".join(latex_escape(h) for h in head) + " \\\\",
         "\\hline",
     ]
-    for label, values in table.rows:
-        lines.append(" & ".join([latex_escape(label)] + [_fmt(v) for v in values]) + " \\\\")
+    for i, (label, values) in enumerate(table.rows):
+        cells = [
+            _fmt(v) + (f"$^{{{_latex_marks(m)}}}$" if m else "")
+            for v, m in zip(values, table.cell_marks(i), strict=True)
+        ]
+        lines.append(" & ".join([latex_escape(label), *cells]) + " \\\\")
     lines += ["\\hline", "\\end{tabular}"]
     lines += [f"% {latex_escape(n)}" for n in table.notes]
     lines.append("\\end{table}")
     return "\n".join(lines) + "\n"
+
+
+def _latex_marks(marks: str) -> str:
+    return marks.replace("\u2020", "\\dagger").replace("\u2021", "\\ddagger")
 
 
 def csv_text(text: str) -> str:
@@ -268,10 +286,26 @@ def csv_text(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+def footnotes_of(table: PaperTable) -> list[str]:
+    """The table's substitution footnotes (the notes that start with a mark)."""
+    return [n for n in table.notes if n[:1] in "\u2020\u2021"]
+
+
 def to_csv(table: PaperTable) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["method"] + [csv_text(c.header) for c in table.columns])
-    for label, values in table.rows:
-        writer.writerow([csv_text(label)] + ["" if v is None else f"{v:.6g}" for v in values])
+    marked = bool(table.marks)
+    head = ["method"] + [csv_text(c.header) for c in table.columns]
+    writer.writerow(head + (["substituted"] if marked else []))
+    for i, (label, values) in enumerate(table.rows):
+        cells = [csv_text(label)] + ["" if v is None else f"{v:.6g}" for v in values]
+        if marked:  # numbers stay numbers; which of them are substitutions, in words
+            marks = table.cell_marks(i)
+            cells.append(
+                "; ".join(f"{c.header} {m}" for c, m in zip(table.columns, marks, strict=True) if m)
+            )
+        writer.writerow(cells)
+    if marked:
+        for note in footnotes_of(table):
+            writer.writerow([csv_text(note)])
     return buf.getvalue()

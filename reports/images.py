@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from reports.progress import progress_bar
 from runfmt import Run
 
 THUMB_PX = 192  # thumbnails are at most this long; smaller images are copied unchanged
@@ -33,7 +34,7 @@ class ImageStore:
         self.previous = previous  # an earlier report of this run, whose thumbnails are reused
         self._done: dict[tuple[str, str], str | None] = {}
         self._jobs: list[tuple[Path, Path]] = []
-        generation = run.results.get("generation") or run.plan.sampling
+        generation = run.results.get("generation") or run.plan.get("sampling") or {}
         sides = [generation.get("height"), generation.get("width")]
         # the run says how large its images are: small ones are linked without decoding them
         self.small = all(isinstance(s, int) and s <= THUMB_PX for s in sides)
@@ -64,8 +65,14 @@ class ImageStore:
         """Make the queued thumbnails; returns how many failed (each replaced by a grey tile)."""
         jobs, self._jobs = self._jobs, []
         workers = workers or min(8, os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            failed = sum(1 for ok in pool.map(_thumbnail, jobs) if not ok)
+        failed = 0
+        with (
+            progress_bar("report thumbnails", len(jobs), "images") as advance,
+            ThreadPoolExecutor(max_workers=workers) as pool,
+        ):
+            for ok in pool.map(_thumbnail, jobs):
+                failed += not ok
+                advance()
         if failed:
             print(
                 f"WARNING: {failed} images could not be read; shown as grey tiles", file=sys.stderr

@@ -13,6 +13,37 @@ from runfmt import Run
 from runfmt.units import unit_of
 
 BREAKDOWN_KEYS = ("family", "group", "label")
+# a number made with something other than what the suite declares (results rows' `substitutions`)
+MARKS = {"prompts": "\u2020", "evaluator": "\u2021"}  # dagger: prompt set; double: evaluator
+MARK_MEANING = {
+    "prompts": "prompts from the probe's bundled fallback, not its declared dataset",
+    "evaluator": "the evaluator's declared fallback, not the declared evaluator",
+}
+
+
+def substitution_text(sub: dict[str, Any]) -> str:
+    """One substitution in words: `coco: everyday.csv instead of phiyodr/coco2017 (offline)`."""
+    reason = f" ({sub['reason']})" if sub.get("reason") else ""
+    return f"{sub.get('part')}: {sub.get('used')} instead of {sub.get('declared')}{reason}"
+
+
+def marks_of(row: dict[str, Any]) -> str:
+    """The footnote marks of a results row's substitutions (empty when there are none)."""
+    kinds = {s.get("kind") for s in row.get("substitutions") or []}
+    return "".join(mark for kind, mark in MARKS.items() if kind in kinds)
+
+
+def footnotes(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per substitution kind present, with every distinct substitution of that kind."""
+    seen: dict[str, dict[str, None]] = {}
+    for row in rows:
+        for sub in row.get("substitutions") or []:
+            seen.setdefault(str(sub.get("kind")), {})[substitution_text(sub)] = None
+    return [
+        f"{MARKS[kind]} {MARK_MEANING[kind]}: {'; '.join(seen[kind])}."
+        for kind in MARKS
+        if kind in seen
+    ]
 
 
 def is_fraction(kind: str | None) -> bool:
@@ -45,6 +76,10 @@ class Cell:
         return display_number(self.value, self.fraction)
 
     @property
+    def marks(self) -> str:
+        return marks_of(self.row)
+
+    @property
     def interval(self) -> str:
         lo, hi = self.row.get("ci_low"), self.row.get("ci_high")
         if lo is None or hi is None:
@@ -67,6 +102,8 @@ class Cell:
         if row.get("scorer"):
             parts.append(f"scorer: {row['scorer']}")
         parts.append(f"probe: {row.get('probe', '')}; edit: {row.get('edit_id', '')}")
+        for sub in row.get("substitutions") or []:
+            parts.append(f"{MARKS.get(sub.get('kind'), '*')} substituted: {substitution_text(sub)}")
         for key, value in (row.get("extra") or {}).items():
             if isinstance(value, (int, float, str)) or value is None:
                 parts.append(f"{key} = {value}")  # e.g. an attack's base_rate, a part's n
@@ -345,3 +382,77 @@ def edit_timings(run: Run) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+@dataclass
+class TradeoffPoint:
+    """One method on one erase set: forgetting (100 - forget, %) and preservation (%)."""
+
+    method: str
+    erase_set: str
+    x: float
+    y: float
+    x_lo: float | None
+    x_hi: float | None
+    y_lo: float | None
+    y_hi: float | None
+    reference: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} @ {self.erase_set}"
+
+    @property
+    def short(self) -> str:
+        return f"unedited @ {self.erase_set}" if self.reference else self.label
+
+
+def tradeoff_points(run: Run) -> tuple[str, str, list[TradeoffPoint]] | None:
+    """(forget metric, keep metric, points) when the run has a forget metric and a neighbour or
+    retain metric, both shares; None otherwise."""
+    agg = [m for m in run.metrics if is_aggregate(m) and not is_attack(m)]
+    forget = next((m["metric"] for m in agg if m.get("kind") == "forget_acc"), None)
+    keep = next((m["metric"] for m in agg if m.get("kind") in ("neighbor_acc", "retain_acc")), None)
+    if forget is None or keep is None:
+        return None
+    points = []
+    for es in erase_sets(run):
+        for method in methods(run):
+            f = next(
+                (
+                    m
+                    for m in agg
+                    if (m["metric"], m["method"], m.get("erase_set")) == (forget, method, es)
+                ),
+                None,
+            )
+            k = next(
+                (
+                    m
+                    for m in agg
+                    if (m["metric"], m["method"], m.get("erase_set")) == (keep, method, es)
+                ),
+                None,
+            )
+            if f is None or k is None or f.get("value") is None or k.get("value") is None:
+                continue
+
+            def pct(v):
+                return None if v is None else 100.0 * v
+
+            x_lo = None if f.get("ci_high") is None else 100.0 - pct(f["ci_high"])
+            x_hi = None if f.get("ci_low") is None else 100.0 - pct(f["ci_low"])
+            points.append(
+                TradeoffPoint(
+                    method,
+                    es,
+                    100.0 - pct(f["value"]),
+                    pct(k["value"]),
+                    x_lo,
+                    x_hi,
+                    pct(k.get("ci_low")),
+                    pct(k.get("ci_high")),
+                    method == run.reference,
+                )
+            )
+    return forget, keep, points

@@ -31,11 +31,17 @@ SWEEP_SVG = "claims-sweep.svg"
 
 # edit, image and unit ids are hex digests; anything else in a record is refused as a path part
 _ID = re.compile(r"^[0-9a-f]{8,64}$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # suite names (scorers, probes): one path component
 
 
 def is_safe_id(value: Any) -> bool:
     """True for an id that can be used as one path component (hex digits only)."""
     return isinstance(value, str) and bool(_ID.match(value))
+
+
+def is_safe_name(value: Any) -> bool:
+    """True for a suite name (scorer, probe) that can be used as one path component."""
+    return isinstance(value, str) and bool(_NAME.match(value)) and ".." not in value
 
 
 def run_manifest(path: Path | str) -> dict[str, Any] | None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from runfmt.errors import RunFormatError
-from runfmt.layout import CLAIMS, MANIFEST, PLAN, RESULTS, RunDir, is_safe_id
+from runfmt.layout import CLAIMS, MANIFEST, PLAN, RESULTS, RunDir, is_safe_id, is_safe_name
 from runfmt.schemas import CLAIMS_SCHEMA, RESULTS_SCHEMA, RUN_SCHEMA
 from runfmt.units import UNITS, unit_of
 
@@ -478,6 +478,30 @@ class Run:
     claims: list[ClaimRow] | None = None
     _images: dict[str, dict[tuple[str, int], str]] = field(default_factory=dict, repr=False)
     _images_root: Path | None = field(default=None, repr=False)
+    _scores: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_data(
+        cls,
+        root: Path | str,
+        results: dict[str, Any],
+        plan: dict[str, Any],
+        manifest: dict[str, Any] | None = None,
+    ) -> Run:
+        """A run from already-parsed documents (checked as `read_run` checks the files; a
+        results document without `schema` is taken as the current one)."""
+        root = Path(root)
+        layout = RunDir(root)
+        results = {"schema": RESULTS_SCHEMA, **results}
+        results, metrics, reported = check_results(results, _Where(layout.results))
+        return cls(
+            root=root,
+            results=results,
+            metrics=metrics,
+            plan=_plan(plan, _Where(layout.plan)),
+            manifest=_manifest(manifest, _Where(layout.manifest)) if manifest else Manifest({}),
+            reported=reported,
+        )
 
     @property
     def suite(self) -> dict[str, Any]:
@@ -528,6 +552,14 @@ class Run:
             self._images[edit_id] = index
         return self._images[edit_id].get((prompt, int(seed)))
 
+    def verdicts(self, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:
+        """One evaluator's saved per-image records for one edit and probe:
+        `{"labels": concept -> label, "images": image id -> record}` (empty when not saved)."""
+        key = (scorer, edit_id, probe)
+        if key not in self._scores:
+            self._scores[key] = _read_scores(RunDir(self.root), scorer, edit_id, probe)
+        return self._scores[key]
+
     def image_path(self, edit_id: str, image_id: str) -> Path | None:
         """The PNG's path, only if both ids are plain hex and the file stays inside the run."""
         if not (is_safe_id(edit_id) and is_safe_id(image_id)):
@@ -554,10 +586,30 @@ class Run:
         return pd.DataFrame.from_records(self.metric_records())
 
 
+def _read_scores(layout: RunDir, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:
+    """A score file's records by image id and its concept labels; empty when the file is
+    missing or malformed, or a name is not one plain path component."""
+    empty: dict[str, Any] = {"labels": {}, "images": {}}
+    if not (is_safe_name(scorer) and is_safe_name(probe) and is_safe_id(edit_id)):
+        return empty
+    try:
+        doc = json.loads(layout.score_file(scorer, edit_id, probe).read_text(encoding="utf-8"))
+        records = {str(r["image_id"]): r for r in doc.get("images", []) if isinstance(r, dict)}
+        labels = doc.get("concept_labels") or {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return empty
+    return {"labels": labels if isinstance(labels, dict) else {}, "images": records}
+
+
 def read_results(file: Path) -> tuple[dict[str, Any], list[MetricRow], list[ReportedRow]]:
     """results.json checked: (the document, its metric rows, its reported rows)."""
-    where = _Where(file)
-    results = _object(_read(file, RESULTS), where)
+    return check_results(_read(file, RESULTS), _Where(file))
+
+
+def check_results(
+    results: Any, where: _Where
+) -> tuple[dict[str, Any], list[MetricRow], list[ReportedRow]]:
+    results = _object(results, where)
     if results.get("schema") != RESULTS_SCHEMA:
         raise where.at("schema").error(
             f"expected {RESULTS_SCHEMA}, got {_show(results.get('schema'))}"

@@ -76,6 +76,7 @@ class ForgetAcc(_Accuracy):
     kind = "forget_acc"
     definition_version = "forget_acc/1"
     higher_is_better = False
+    reads_erased_only = True
     definition = (
         "share of images from prompts naming an erased concept that the scorer still labels as "
         "that concept (pooled over images)"
@@ -124,6 +125,7 @@ class HarmonicAcc(Metric):
     kind = "harmonic_acc"
     definition_version = "harmonic_acc/1"
     higher_is_better = True
+    reads_erased_only = True  # on target probes; retained concepts come from neighbour probes
     definition = (
         "harmonic mean of (1 - forget_acc) and neighbor_acc over the metric's probes; the "
         "interval resamples the prompts of both parts independently"

@@ -72,6 +72,9 @@ class Metric(ABC):
     higher_is_better: ClassVar[bool]
     definition: ClassVar[str]
     needs: ClassVar[str] = "records"  # or "features" (with the unedited model's)
+    # True when, on a target or adversarial probe, only images of erased concepts count: the plan
+    # then generates no image of a target that no edit of the run erases
+    reads_erased_only: ClassVar[bool] = False
 
     @abstractmethod
     def compute(self, data: MetricInput) -> list[ResultRow]:

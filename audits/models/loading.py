@@ -58,14 +58,43 @@ def load_pipeline(
             requires_safety_checker=False,
         )
     except (OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise AuditError(f"cannot load model {model!r}: {first}") from err
+        if is_local:
+            raise AuditError(f"cannot load model {model!r}: {_first_line(err, model)}") from err
+        raise AuditError(hub_error(model, revision)) from err
     try:
         pipe.to(device)
     except (RuntimeError, AssertionError) as err:
         raise AuditError(f"cannot move the model to {device!r}: {err}") from err
     pipe.set_progress_bar_config(disable=True)
     return pipe, ModelRef(model=model, revision=revision, local=is_local, dtype=dtype)
+
+
+def _first_line(err: BaseException, model: str) -> str:
+    """The cause in one line, without diffusers' own "Cannot load model X:" prefix."""
+    import re
+
+    text = str(err).strip()
+    line = text.splitlines()[0] if text else type(err).__name__
+    line = re.sub(r"^(Cannot load model \S+?:\s*)+", "", line, flags=re.I)
+    return line.split(" Please check out the root cause")[0].strip() or type(err).__name__
+
+
+def hub_error(model: str, revision: str | None) -> str:
+    """One line for a hub id that could not be loaded: offline or a wrong id, and what to do."""
+    import os
+
+    at = f" at revision {revision}" if revision else ""
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    why = (
+        "HF_HUB_OFFLINE is set and it is not in the local hub cache"
+        if offline
+        else "this machine is offline or the id is wrong"
+    )
+    return (
+        f"cannot load model {model!r}{at} from the Hugging Face hub: {why}; download it once"
+        " where there is network (then HF_HUB_OFFLINE=1 uses the cache), or pass a local"
+        " diffusers folder with --model PATH"
+    )
 
 
 def tensor_sha256(tensor: torch.Tensor) -> str:

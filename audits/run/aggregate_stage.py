@@ -10,6 +10,7 @@ from audits.errors import AuditError
 from audits.metrics.base import CI_METHOD, MetricInput, Observation, ResultRow, TableMetric
 from audits.run.attack_results import attack_rows
 from audits.run.plan import Group, RunPlan
+from audits.run.substitutions import all_substitutions, row_substitutions
 from audits.suites import Suite
 from runfmt.atomic import read_json, write_json
 from runfmt.layout import RunDir
@@ -156,10 +157,12 @@ def aggregate(
         for group, computed, identity, metric, probes in all_rows(run, plan, suite, name):
             if spec.scorer:
                 evaluators[spec.scorer] = identity
+            subs = row_substitutions(suite, plan, probes, identity, spec.scorer or None)
             for row in computed:
                 rows.append(
                     _row(plan, spec, metric, group, methods[group.method], row, identity, probes)
                     | {"generation": plan.sampling, "model": header.get("model")}
+                    | {"substitutions": subs}
                 )
     rows += attack_rows(run, plan, suite, metrics, header)
     profile = header["suite"]["profile"]
@@ -184,11 +187,52 @@ def aggregate(
             for p in plan.probes.values()
         },
         "generation": plan.sampling,
+        "substitutions": all_substitutions(rows),
         "not_computed": not_computed,
+        "definitions": definitions(suite, metrics, plan),
         "metrics": rows,
     }
     write_json(run.results, results)
     return results
+
+
+def definitions(suite: Suite, metrics: list[str], plan: RunPlan) -> dict[str, Any]:
+    """metric name -> what it is, from the metric class itself (definition, version, direction),
+    its unit, evaluator and probes, so a reader of results.json (the report's glossary) never
+    needs the code. Attack rows are defined under `attack_success_rate/2`."""
+    from audits.metrics.attacks import ATTACK_DEFINITION, ATTACK_DEFINITION_VERSION
+    from audits.registry import METRICS
+    from runfmt.units import unit_of
+
+    out: dict[str, Any] = {}
+    for name in metrics:
+        spec = suite.metrics[name]
+        cls = METRICS.get(spec.kind)
+        scorer = suite.scorers.get(spec.scorer) if spec.scorer else None
+        out[name] = {
+            "kind": cls.kind,
+            "definition_version": cls.definition_version,
+            "definition": " ".join(str(cls.definition).split()),
+            "higher_is_better": cls.higher_is_better,
+            "unit": unit_of(cls.kind),
+            "description": " ".join(spec.description.split()),
+            "scorer": spec.scorer or None,
+            "scorer_kind": scorer.kind if scorer else None,
+            "scorer_description": " ".join(scorer.description.split()) if scorer else "",
+            "probes": list(spec.probes),
+            "params": spec.params,
+        }
+    if plan.attacks:
+        out["attack:*"] = {
+            "kind": "attack_success_rate",
+            "definition_version": ATTACK_DEFINITION_VERSION,
+            "definition": ATTACK_DEFINITION,
+            "higher_is_better": False,
+            "unit": "fraction",
+            "description": "one row per attack in the attacks table",
+            "probes": sorted({p for u in plan.attacks for p in u.probes}),
+        }
+    return out
 
 
 def _row(plan, spec, metric, group, edit, row: ResultRow, identity, probes) -> dict[str, Any]:

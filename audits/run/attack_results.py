@@ -18,6 +18,7 @@ from audits.metrics.base import CI_METHOD
 from audits.run.attack_plan import AttackUnit
 from audits.run.attack_score import ATTACK_METRIC, score_file
 from audits.run.plan import RunPlan
+from audits.run.substitutions import row_substitutions
 from runfmt.atomic import read_json
 from runfmt.layout import RunDir
 
@@ -92,10 +93,13 @@ def attack_rows(run: RunDir, plan: RunPlan, suite, metrics: list[str], header) -
                 computed = attack_rate_rows(
                     name, group.method, group.erase_set, attack, pairs, plain
                 )
+                probes = [p for u in mine for p in u.probes]
+                subs = row_substitutions(suite, plan, probes, identity, spec.scorer)
                 for row in computed:
                     group_rows.append(
                         _row(plan, spec, group, kinds[group.edit_id], mine, row, identity)
                         | {"generation": plan.sampling, "model": header.get("model")}
+                        | {"substitutions": subs}
                     )
             _mark_strongest(group_rows)
             rows += group_rows

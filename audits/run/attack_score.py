@@ -47,12 +47,15 @@ def pairs(run: RunDir, plan: RunPlan, unit: AttackUnit):
 
 def run_attack_score(run, plan, suite, scorers: dict[str, Any], names, force, say, ranks=None):
     """Score every (scorer, unit) whose file is missing or stale; return how many."""
+    from audits.run.progress import progress_bar
+
     jobs = [(s, u) for s in names for u in plan.attacks]
+    jobs = [job for i, job in enumerate(jobs) if ranks is None or ranks.mine(i)]
     done = 0
-    for i, (name, unit) in enumerate(jobs):
-        if ranks is not None and not ranks.mine(i):
-            continue
-        done += _score_unit(run, plan, name, scorers[name], unit, force)
+    with progress_bar("score attacks", len(jobs), "units") as advance:
+        for name, unit in jobs:
+            done += _score_unit(run, plan, name, scorers[name], unit, force)
+            advance()
     if done:
         say(f"scored {done} attack unit(s)")
     return done

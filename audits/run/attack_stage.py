@@ -101,31 +101,35 @@ def run_attacks(run: RunDir, plan: RunPlan, pipe, device: str, suite_root, say, 
     mats, _, dev = kv_matrices(pipe, ("to_v", "to_k"), torch.float64, device)
     original = dict(mats)
     caches: dict[str, dict] = {}  # per edit: what its units share (e.g. the recovery map)
-    for unit in todo:
-        say(f"attack {unit.attack} on {unit.method} ({unit.concept}) -> {unit.unit_id}")
-        delta = load_delta(run, unit.edit_id)
-        edited = {
-            n: delta[n].to(dev, torch.float64) if n in delta else W for n, W in original.items()
-        }
-        ctx = AttackContext(
-            pipe,
-            unit.concept,
-            list(unit.sources),
-            original,
-            edited,
-            tuple(n for n in original if n in delta),
-            device,
-            suite_root,
-            delta,
-            plan.sampling,
-            caches.setdefault(unit.edit_id, {}),
-        )
-        try:
-            _compute(run, unit, ctx)
-        except (RuntimeError, ValueError, OSError) as err:
-            raise AuditError(
-                f"attack unit {unit.attack}/{unit.edit_id}/{unit.unit_id}: {err}"
-            ) from err
+    from audits.run.progress import progress_bar
+
+    with progress_bar("attack", len(todo), "units") as advance:
+        for unit in todo:
+            say(f"attack {unit.attack} on {unit.method} ({unit.concept}) -> {unit.unit_id}")
+            delta = load_delta(run, unit.edit_id)
+            edited = {
+                n: delta[n].to(dev, torch.float64) if n in delta else W for n, W in original.items()
+            }
+            ctx = AttackContext(
+                pipe,
+                unit.concept,
+                list(unit.sources),
+                original,
+                edited,
+                tuple(n for n in original if n in delta),
+                device,
+                suite_root,
+                delta,
+                plan.sampling,
+                caches.setdefault(unit.edit_id, {}),
+            )
+            try:
+                _compute(run, unit, ctx)
+            except (RuntimeError, ValueError, OSError) as err:
+                raise AuditError(
+                    f"attack unit {unit.attack}/{unit.edit_id}/{unit.unit_id}: {err}"
+                ) from err
+            advance()
     return len(todo)
 
 
@@ -196,7 +200,7 @@ def render_attacks(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, ranks
     say(f"render {total} attack image(s)")
     per_call = max(1, batch_size // int(plan.sampling["micro_batch"]))
     written = 0
-    with progress_bar("attack images", total) as advance:
+    with progress_bar("attack images", total, "images") as advance:
         # consecutive groups with the same edit and unit share a pipeline call
         start = 0
         while start < len(jobs):

@@ -11,7 +11,7 @@ from typing import Any
 
 from audits.run.manifest import check_out_dir, check_resume, run_identity
 from audits.run.plan import RunPlan, plan_run, select_methods
-from audits.run.provenance import model_fingerprint, provenance, results_header
+from audits.run.provenance import model_fingerprint, model_source, provenance, results_header
 from audits.run.selection import check_options, selected
 from audits.suites import Suite, load_suite, suite_hash
 from runfmt.layout import RunDir
@@ -89,10 +89,9 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     assert suite.model is not None
     model_id = req.model or suite.model.id
     revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
-    gen = suite.profile(profile_name).generation
-    from audits.run.generate_stage import check_sampler
+    from audits.run.preflight import preflight_items, require
 
-    check_sampler(gen.sampler, req.steps or gen.steps)
+    require(preflight_items(req, suite, profile_name, scorers))  # before anything heavy loads
     partial = run_identity(
         suite.name,
         suite_hash(suite),
@@ -153,7 +152,8 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         methods_used = {
             e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
         }
-        write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used})
+        source = {"model_source": model_source(suite, model_id, pipe)}
+        write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used} | source)
     if ranks.main and not run.plan.is_file():  # the plan follows from the identity
         write_json(run.plan, plan.to_json())
     ranks.barrier()

@@ -17,18 +17,21 @@ from scapre.errors import ScaPreError
 
 def run_erase(run: RunDir, edits: list[EditUnit], pipe, device: str, say) -> int:
     """Compute every edit that is not done; return how many were computed."""
+    from audits.run.progress import progress_bar
+
     done = 0
-    for unit in edits:
-        if run.edit_done(unit.edit_id):
-            continue
-        say(f"erase {unit.method} ({len(unit.concepts)} concept(s)) -> edits/{unit.edit_id}")
-        try:
-            weights, record = _compute(unit, pipe, device)
-            _write(run, unit, weights, record)
-        except (OSError, RuntimeError, ValueError, AuditError, ScaPreError) as err:
-            where = f"erase unit {unit.method}/{unit.edit_id} ({len(unit.concepts)} concept(s))"
-            raise AuditError(f"{where} failed: {err}") from err
-        done += 1
+    todo = [unit for unit in edits if not run.edit_done(unit.edit_id)]
+    with progress_bar("erase", len(todo), "edits") as advance:
+        for unit in todo:
+            say(f"erase {unit.method} ({len(unit.concepts)} concept(s)) -> edits/{unit.edit_id}")
+            try:
+                weights, record = _compute(unit, pipe, device)
+                _write(run, unit, weights, record)
+            except (OSError, RuntimeError, ValueError, AuditError, ScaPreError) as err:
+                where = f"erase unit {unit.method}/{unit.edit_id} ({len(unit.concepts)} concept(s))"
+                raise AuditError(f"{where} failed: {err}") from err
+            done += 1
+            advance()
     return done
 
 

@@ -172,7 +172,7 @@ def run_generate(
     say(f"generate {total} image(s)")
     per_call = max(1, batch_size // int(plan.sampling["micro_batch"]))
     written = 0
-    with progress_bar("generate", total) as advance:
+    with progress_bar("generate", total, "images") as advance:
         for edit in plan.edits:
             groups = todo[edit.edit_id]
             if not groups:

@@ -92,14 +92,28 @@ def check_resume(old: dict[str, Any], new: dict[str, Any], out: Path) -> None:
             _refuse(out, key, a, b)
 
 
-def _refuse(out: Path, field: str, was: Any, now: Any) -> None:
-    def show(v: Any) -> str:
-        text = str(v)
-        return text[:16] + "..." if len(text) > 19 else text
+def _show(value: Any) -> str:
+    """A value as a resume message prints it: whole (lists and names), hex digests shortened."""
+    import json
+    import re
 
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{20,}", value):
+        return value[:12] + "..."
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _refuse(out: Path, field: str, was: Any, now: Any) -> None:
+    detail = ""
+    if isinstance(was, list) and isinstance(now, list):
+        only_was = [x for x in was if x not in now]
+        only_now = [x for x in now if x not in was]
+        parts = [f"only in the run: {_show(only_was)}"] if only_was else []
+        parts += [f"only in this command: {_show(only_now)}"] if only_now else []
+        detail = f" ({'; '.join(parts) or 'same items, another order'})"
     raise AuditError(
-        f"cannot resume {out}: its {field} is {show(was)}, this command's is {show(now)};"
-        " use a new --out (or the original command)"
+        f"cannot resume {out}: field '{field}' differs: the run has {_show(was)}, this command"
+        f" has {_show(now)}{detail}; use a new --out (or the original command)"
     )
 
 

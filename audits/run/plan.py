@@ -96,6 +96,9 @@ class RunPlan:
     groups: list[Group]
     sampling: dict[str, Any]
     attacks: list[Any] = field(default_factory=list)  # attack_plan.AttackUnit, plan order
+    # probe -> the only concepts whose cases get images (targets some edit erases); probes not
+    # named here keep every case
+    image_concepts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _rows: dict[tuple[str, int], int] | None = field(default=None, init=False, repr=False)
 
     def generation_groups(self) -> list[list[tuple[str, int]]]:
@@ -104,8 +107,9 @@ class RunPlan:
         images = list(
             dict.fromkeys(
                 (case.prompt, int(seed))
-                for p in self.probes.values()
+                for name, p in self.probes.items()
                 for case in p.cases
+                if name not in self.image_concepts or case.concept in self.image_concepts[name]
                 for seed in case.seeds
             )
         )
@@ -127,9 +131,11 @@ class RunPlan:
 
     def images(self, edit_id: str, probe: str) -> list[tuple[Case, int, str]]:
         """(case, seed, image id) of one edit and probe, in plan order."""
+        keep = self.image_concepts.get(probe)
         return [
             (case, seed, self.image_id(edit_id, case.prompt, seed))
             for case in self.probes[probe].cases
+            if keep is None or case.concept in keep
             for seed in case.seeds
         ]
 
@@ -143,6 +149,7 @@ class RunPlan:
             "groups": [asdict(g) for g in self.groups],
             "sampling": self.sampling,
             "attacks": [u.to_json() for u in self.attacks],
+            "image_concepts": {p: list(c) for p, c in self.image_concepts.items()},
         }
 
 
@@ -199,9 +206,11 @@ def plan_run(
     micro_batch: int = 8,
     attacks: list[str] | None = None,
     overrides: dict[str, int] | None = None,
+    probes: dict[str, ProbePlan] | None = None,
 ) -> RunPlan:
     """Every edit, probe and results group of the run, in a fixed order; `overrides` (--steps,
-    --size) replace the profile's steps and image size."""
+    --size) replace the profile's steps and image size; `probes` (the preflight's) replace the
+    planned probes."""
     assert suite.concepts is not None
     profile = suite.profile(profile_name)
     gen = profile.generation
@@ -236,13 +245,32 @@ def plan_run(
             edit_id = short(edit_identity(weights, kind, version, config, list(concepts)))
             edits.setdefault(edit_id, EditUnit(edit_id, spec.name, kind, version, config, concepts))
             groups.append(Group(spec.name, es.name, len(es.concepts), tuple(es.concepts), edit_id))
-    probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
+    if probes is None:
+        probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
     units = []
     if attacks:
         from audits.run.attack_plan import plan_attacks
 
         units = plan_attacks(suite, profile_name, attacks, list(edits.values()), probes, limit)
-    return RunPlan(list(edits.values()), probes, groups, sampling, units)
+    kept = image_concepts(suite, profile.metrics, probes, groups)
+    return RunPlan(list(edits.values()), probes, groups, sampling, units, kept)
+
+
+def image_concepts(suite: Suite, metrics, probes, groups) -> dict[str, tuple[str, ...]]:
+    """Target and adversarial probes whose every metric reads erased concepts only: their images
+    are made only for the targets some edit of the run erases (the others are used nowhere)."""
+    from audits.registry import METRICS
+
+    erased = tuple(dict.fromkeys(c for g in groups for c in g.concepts))
+    out = {}
+    for name, probe in probes.items():
+        if probe.purpose not in ("target", "adversarial"):
+            continue
+        readers = [suite.metrics[m] for m in metrics if name in suite.metrics[m].probes]
+        erased_only = [getattr(METRICS.get(m.kind), "reads_erased_only", False) for m in readers]
+        if readers and all(erased_only):
+            out[name] = erased
+    return out
 
 
 def plan_from_json(data: dict[str, Any]) -> RunPlan:
@@ -256,4 +284,5 @@ def plan_from_json(data: dict[str, Any]) -> RunPlan:
     from audits.run.attack_plan import AttackUnit
 
     attacks = [AttackUnit.from_json(u) for u in data.get("attacks", [])]
-    return RunPlan(edits, probes, groups, data["sampling"], attacks)
+    kept = {p: tuple(c) for p, c in (data.get("image_concepts") or {}).items()}
+    return RunPlan(edits, probes, groups, data["sampling"], attacks, kept)

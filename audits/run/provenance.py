@@ -38,6 +38,41 @@ def model_fingerprint(pipe, ref) -> dict[str, Any]:
     }
 
 
+def model_source(suite: Suite, model_id: str, pipe) -> dict[str, Any]:
+    """The revision the suite pins and the one actually loaded: the hub snapshot's commit, or for
+    a local folder the sha256 of its *.safetensors files (sorted by path, concatenated), the
+    recipe suites pin. `matches` is None when either side is unknown."""
+    from pathlib import Path
+
+    pinned = suite.model.revision if suite.model and model_id == suite.model.id else None
+    folder = Path(model_id).expanduser()
+    if folder.is_dir():
+        how = "sha256 of the local folder's *.safetensors files"
+        resolved = folder_weights_sha256(folder) if pinned else None
+        if resolved is None:
+            how = "local folder, not hashed (no pinned revision)"
+    else:
+        how, resolved = "hub snapshot commit", resolved_revision(pipe)
+    return {
+        "pinned_revision": pinned,
+        "resolved_revision": resolved,
+        "resolved_how": how,
+        "matches": None if not (pinned and resolved) else pinned == resolved,
+    }
+
+
+def folder_weights_sha256(root) -> str:
+    """sha256 over a folder's *.safetensors files, sorted by relative path and concatenated."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.safetensors"), key=lambda p: p.relative_to(root).as_posix()):
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 24), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
 def provenance(suite: Suite, req: RunRequest) -> dict[str, Any]:
     from audits.erase_cmd import hardware, package_versions
 
@@ -79,11 +114,20 @@ def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
             "profile": profile.name,
             "profile_kind": profile.kind,
             "cites": profile.cites,
+            "profiles": {
+                name: {
+                    "description": " ".join(p.description.split()),
+                    "erase_sets": list(p.erase_sets),
+                    "methods": list(p.methods),
+                }
+                for name, p in suite.profiles.items()
+            },
             "generation": {"steps": gen.steps, "height": gen.height, "width": gen.width},
         },
         "generation_overrides": ident.get("generation_overrides") or {},
         "identity_recipe": ident.get("identity_recipe"),
         "model": ident.get("model"),
+        "model_source": (manifest.get("provenance") or {}).get("model_source"),
         "methods": {
             e["method"]: {"kind": e["kind"], "version": e["version"], "config": e["config"]}
             for e in plan.get("edits", [])

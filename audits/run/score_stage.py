@@ -71,7 +71,7 @@ def run_score(
     ]
     jobs = [job for i, job in enumerate(jobs) if ranks is None or ranks.mine(i)]
     done = 0
-    with progress_bar("score", len(jobs)) as advance:
+    with progress_bar("score", len(jobs), "units") as advance:
         for job in jobs:
             scorer = scorers[job.scorer]
             if _score_one(run, plan, job, scorer, force):

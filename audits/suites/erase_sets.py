@@ -41,5 +41,7 @@ def expand_erase_sets(
     """All concrete erase sets of the named specs (all specs when `names` is None)."""
     out: list[EraseSet] = []
     for name in names if names is not None else tuple(specs):
-        out.extend(expand_erase_set(specs[name], concepts))
+        base, at, _ = name.partition("@")  # `ladder@2`: one member of a sweep
+        members = expand_erase_set(specs[base], concepts)
+        out.extend(m for m in members if not at or m.name == name)
     return out

@@ -144,6 +144,23 @@ class Node:
             raise self.error(f"'{dup}' is listed twice")
         return out
 
+    def member_names(self) -> tuple[str, ...]:
+        """Like `names`, where each may also be `name@k`: one member of a sweep (`ladder@2`)."""
+        items = [self] if isinstance(self.value, str) else self.elements()
+        out = []
+        for item in items:
+            base, at, size = item.str().partition("@")
+            if not NAME_RE.match(base) or (at and not size.isdigit()):
+                raise item.error(
+                    f"'{item.str()}' must be a name (lowercase letters, digits, '.', '_' or '-'),"
+                    " or name@k for one size of a sweep"
+                )
+            out.append(item.str())
+        dup = next((n for i, n in enumerate(out) if n in out[:i]), None)
+        if dup:
+            raise self.error(f"'{dup}' is listed twice")
+        return tuple(out)
+
     def plain(self) -> Any:
         """Free-form parameters: nested mappings, lists and scalars only (no code, no tags)."""
         return _plain(self)

@@ -655,7 +655,8 @@ class ProfileSpec(_NamedFromConfig):
             kw["description"] = node.child("description").str()
         for key in SELECTIONS:
             if node.has(key):
-                kw[key] = node.child(key).names()
+                child = node.child(key)
+                kw[key] = child.member_names() if key == "erase_sets" else child.names()
         if node.has("generation"):
             gen = node.child("generation")
             gen.mapping(_GEN_KEYS)

@@ -228,7 +228,17 @@ def _profiles(c: _Checker) -> None:
     for name, profile in s.profiles.items():
         path = ("profiles", name)
         for key in SELECTIONS:
-            c.refs(getattr(profile, key), key, (*path, key))
+            names = getattr(profile, key)
+            if key == "erase_sets":
+                names = tuple(n.partition("@")[0] for n in names)
+            c.refs(names, key, (*path, key))
+        for i, member in enumerate(profile.erase_sets):
+            base, at, size = member.partition("@")
+            if at and int(size) not in s.erase_sets[base].sizes:
+                sizes = ", ".join(str(k) for k in s.erase_sets[base].sizes) or "none"
+                where = (*path, "erase_sets", i)
+                where = where if where in c.locs.lines else (*path, "erase_sets")
+                raise c.fail(where, f"erase set '{base}' has no size {size} (sizes: {sizes})")
         view = s.profile(name) if s.generation is not None else None
         if view is None:
             continue

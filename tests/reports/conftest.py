@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parent / "data" / "toyworld-mini"
+# the `demo` profile with --limit 4, copied whole (make_fixture.py --whole): score files with
+# per-image verdicts, metric definitions, an attack and claims
+DEMO = Path(__file__).parent / "data" / "toyworld-demo"
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_ATTR = '"><img src=x onerror=alert(1)>'
 
@@ -26,4 +29,11 @@ def mini_run(tmp_path: Path) -> Path:
     """A private copy of the saved run, so tests can alter it."""
     dest = tmp_path / "run"
     shutil.copytree(DATA, dest)
+    return dest
+
+
+@pytest.fixture
+def demo_run(tmp_path: Path) -> Path:
+    dest = tmp_path / "demo"
+    shutil.copytree(DEMO, dest)
     return dest

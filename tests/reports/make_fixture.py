@@ -7,6 +7,12 @@ two sizes), two target and two neighbour concepts, two prompts per concept and p
 two seeds, and the images, image records and edit records of those. Metric values are copied
 unchanged from the full run, so their `n` counts more images than the fixture holds; the
 delta.safetensors files are left out (a report never reads them).
+
+    python tests/reports/make_fixture.py --whole /tmp/tw-demo tests/reports/data/toyworld-demo
+
+copies a small run whole (the `demo` profile with `--limit 4`: every method, the attack, score
+files with per-image verdicts, `definitions`, claims), without any *.safetensors file and
+without its report.
 """
 
 from __future__ import annotations
@@ -82,5 +88,19 @@ def _mk(folder: Path) -> Path:
     return folder / "edit.json"
 
 
+def whole(source: Path, dest: Path) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if path.is_dir() or rel.parts[0] == "report" or path.suffix == ".safetensors":
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest / rel)
+
+
 if __name__ == "__main__":
-    trim(Path(sys.argv[1]), Path(sys.argv[2]))
+    if sys.argv[1] == "--whole":
+        whole(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        trim(Path(sys.argv[1]), Path(sys.argv[2]))

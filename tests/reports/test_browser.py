@@ -84,3 +84,39 @@ def test_screenshot_is_not_blank(report: Path, tmp_path: Path):
             spread = max(ImageStat.Stat(rgb).stddev)
         assert len(colours) > 50, f"{page}: only {len(colours)} colours, page looks blank"
         assert spread > 20, f"{page}: pixel spread {spread:.1f}, page looks blank"
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory) -> Path:
+    from tests.reports.conftest import DEMO
+
+    return build_report([DEMO], tmp_path_factory.mktemp("browser-demo") / "report")
+
+
+def test_first_screen_has_summary_plot_glossary_and_verdicts(demo_report: Path, tmp_path: Path):
+    """The rendered DOM (after Chromium parsed it) has the summary in words, the inline SVG
+    forgetting-vs-preservation plot, the glossary and each image's verdict; the first screen
+    (1280x900) shows the summary, not a blank or a table of numbers only."""
+    done = _chromium("--dump-dom", (demo_report / "index.html").as_uri())
+    assert done.returncode == 0 and _console_errors(done.stderr) == [], done.stderr[-2000:]
+    dom = done.stdout
+    findings = re.search(r'<section id="findings">(.*?)</section>', dom, re.S)
+    assert findings and findings.group(1).count("<li>") == 3
+    assert re.search(r"uce on ladder@2 removed red circle and red cross: forget_acc", dom)
+    assert re.search(r'<svg[^>]*class="chart tradeoff"', dom) and 'class="unedited"' in dom
+    glossary = re.search(r'<section id="glossary">(.*?)</section>', dom, re.S)
+    assert glossary and "forget_acc" in glossary.group(1) and "interval" in glossary.group(1)
+    page = next(
+        p for p in sorted(demo_report.glob("concept-*.html")) if "red circle" in p.read_text()
+    )
+    sheet = _chromium("--dump-dom", page.as_uri())
+    assert sheet.returncode == 0 and _console_errors(sheet.stderr) == []
+    assert re.search(r'<span class="verdict hit">✓ red circle', sheet.stdout)
+    assert re.search(r'<span class="verdict miss">✗ ', sheet.stdout)
+    shot = tmp_path / "first-screen.png"
+    done = _chromium(
+        f"--screenshot={shot}", "--window-size=1280,900", (demo_report / "index.html").as_uri()
+    )
+    assert done.returncode == 0 and shot.is_file()
+    with Image.open(shot) as image:
+        assert max(ImageStat.Stat(image.convert("RGB")).stddev) > 20

@@ -81,7 +81,8 @@ def test_single_erase_set_says_no_sweep(mini_run: Path, tmp_path: Path):
     write(mini_run / "plan.json", plan)
     out = build_report([mini_run], tmp_path / "report")
     index = (out / "index.html").read_text()
-    assert "No scaling sweep in this run" in index and "<svg" not in index
+    scaling = index[index.index('id="scaling"') : index.index('id="glossary"')]
+    assert "No scaling sweep in this run" in scaling and "<svg" not in scaling
 
 
 def _make_hostile(run: Path) -> None:
@@ -211,7 +212,7 @@ def test_many_edits_give_one_column_per_method(mini_run: Path, tmp_path: Path, m
     assert "One column per method: its largest erase set containing this concept" in page
     row = page.split('<td class="prompt">a red circle</td>')[1].split("</tr>")[0]
     assert len(re.findall(r"<img ", row)) == 3  # unedited, scapre @ all, uce @ all
-    assert "<th>scapre @ all</th>" in page and "<th>scapre @ one</th>" not in page
+    assert "<th>scapre @ all<br>" in page and "<th>scapre @ one" not in page  # "erases it"
 
 
 def _attack_row(template: dict, attack: str, tier: int, value: float, base: float) -> dict:

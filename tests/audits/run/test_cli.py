@@ -72,3 +72,30 @@ def test_bad_uq_params_stop_before_any_work(tmp_path, suite_dir, capsys):
     err = _fails(["run", str(bad), "--out", str(tmp_path / "o")], capsys)
     assert "metric 'uq': std must be population" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_progress_lines_off_a_terminal_and_quiet(run_copy, capsys, monkeypatch):
+    """`score --force` off a terminal: stage lines and progress lines (count, rate) on stderr,
+    nothing of it on stdout; with --quiet, stderr stays empty."""
+    from reports import progress
+
+    monkeypatch.setattr(progress, "_state", {"quiet": False, "every": 0.0})
+    with pytest.raises(SystemExit) as exc:
+        main(["score", str(run_copy), "--force"])
+    assert exc.value.code in (0, None)
+    out, err = capsys.readouterr()
+    assert "scored" in err and "units (" in err and "/s" in err
+    assert "units (" not in out and "scored" not in out
+    with pytest.raises(SystemExit):
+        main(["score", str(run_copy), "--force", "--quiet"])
+    out, err = capsys.readouterr()
+    assert err == "" and "results.json rewritten" in out
+
+
+def test_run_ends_with_the_findings_in_words(base_run):
+    from audits.run_cmd import findings
+
+    lines = findings(base_run.out)
+    assert lines[0] == "What this audit found:"
+    assert any(line.startswith("- scapre on all ") for line in lines)
+    assert all("forget_acc" in line for line in lines[1:-1] if not line.startswith("- Within"))
