@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import typer
 
+from audits.environment import hardware, package_versions
 from audits.errors import AuditError
 
 
@@ -52,26 +51,6 @@ def parse_concepts(concepts: str | None, concepts_file: Path | None) -> list[str
 def check_out_dir(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise AuditError(f"--out {out} exists and is not empty; choose a new folder")
-
-
-def package_versions() -> dict[str, str]:
-    names = ["scapre-audit", "torch", "diffusers", "transformers", "safetensors", "numpy"]
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def hardware(device: str) -> dict[str, str]:
-    import torch
-
-    info = {"device": device, "platform": platform.platform(), "cpu_threads": str(os.cpu_count())}
-    if device.startswith("cuda") and torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
-    return info
 
 
 def erase(
@@ -201,13 +180,8 @@ def _write_edit_dir(out: Path, pipe, edit, record: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        params = dict(pipe.unet.named_parameters())
-        original = {n: params[n].detach().clone() for n in edit.weights}
-        scapre.apply_edit(pipe, edit.weights)
-        try:
+        with scapre.applied(pipe, edit.weights):  # the caller's pipeline stays unedited
             pipe.save_pretrained(staging, safe_serialization=True)
-        finally:
-            scapre.apply_edit(pipe, original)  # the caller's pipeline stays unedited
         save_file(
             {n: w.contiguous() for n, w in edit.weights.items()},
             str(staging / "delta.safetensors"),

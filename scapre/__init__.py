@@ -9,7 +9,7 @@ from scapre.config import PRESET_SOURCES, PRESETS, ScaPreConfig, preset
 from scapre.edit import ScaPreEdit, compute_edit, edit_from_features, erase_concepts
 from scapre.errors import ScaPreError
 from scapre.text import TextFeatures, encode_text_features
-from scapre.unet import apply_edit, projections
+from scapre.unet import applied, apply_edit, projections
 
 __version__ = "0.1.0"
 SOLVER_VERSION = "scapre-solver/1"
@@ -22,6 +22,7 @@ __all__ = [
     "ScaPreEdit",
     "ScaPreError",
     "TextFeatures",
+    "applied",
     "apply_edit",
     "compute_edit",
     "edit_from_features",

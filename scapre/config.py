@@ -7,20 +7,18 @@ are fields here so nothing is hidden.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from scapre.errors import ScaPreError
-from scapre.fields import coerce_field, parse_assignments
+from scapre.fields import TypedConfig
 
 Variant = Literal["scale", "erase"]
 
 
 @dataclass(frozen=True)
-class ScaPreConfig:
+class ScaPreConfig(TypedConfig):
     """How to compute one ScaPre edit (see docs/solver.md for each field's role)."""
 
     variant: Variant = "scale"  # "scale" = edit/erase_scale.py, "erase" = edit/erase.py
@@ -53,28 +51,32 @@ class ScaPreConfig:
     preserve_scale: float | None = None  # None = max(0.1, 1 / (1 + len(preserve_concepts)))
     dtype: Literal["float64", "float32"] = "float64"  # solver arithmetic
 
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = coerce_field(f.name, getattr(self, f.name), _HINTS[f.name], ScaPreError)
-            object.__setattr__(self, f.name, value)
+    label: ClassVar[str] = "ScaPre"
+    error: ClassVar[type[Exception]] = ScaPreError
+    prefix_fields: ClassVar[bool] = False
+
+    def validate(self) -> None:
         if any(not c.strip() for c in self.preserve_concepts):
-            raise ScaPreError("preserve_concepts must not contain empty prompts")
+            raise self.fail("preserve_concepts", "preserve_concepts must not contain empty prompts")
         positive = ("lamb", "entropy_bins", "mi_temperature", "mi_samples", "entropy_samples")
         for name in positive:
             if getattr(self, name) <= 0:
-                raise ScaPreError(f"{name} must be > 0, got {getattr(self, name)}")
+                raise self.fail(name, f"{name} must be > 0, got {getattr(self, name)}")
         for name in ("erase_scale", "noise_sigma", "p", "T_sigma", "p_sigma"):
             if getattr(self, name) < 0:
-                raise ScaPreError(f"{name} must be >= 0, got {getattr(self, name)}")
+                raise self.fail(name, f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.alpha_min <= 1.0:
-            raise ScaPreError(f"alpha_min must lie in [0, 1], got {self.alpha_min}")
+            raise self.fail("alpha_min", f"alpha_min must lie in [0, 1], got {self.alpha_min}")
         if self.bures_iters < 1:
-            raise ScaPreError(
+            raise self.fail(
+                "bures_iters",
                 f"bures_iters must be >= 1, got {self.bures_iters} (the official code always "
-                "runs at least one iteration; use enable_bures=false to skip the step)"
+                "runs at least one iteration; use enable_bures=false to skip the step)",
             )
         if self.preserve_scale is not None and self.preserve_scale < 0:
-            raise ScaPreError(f"preserve_scale must be >= 0, got {self.preserve_scale}")
+            raise self.fail(
+                "preserve_scale", f"preserve_scale must be >= 0, got {self.preserve_scale}"
+            )
 
     @property
     def effective_preserve_scale(self) -> float:
@@ -82,28 +84,8 @@ class ScaPreConfig:
             return self.preserve_scale
         return max(0.1, 1.0 / (1 + len(self.preserve_concepts)))
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["preserve_concepts"] = list(self.preserve_concepts)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ScaPreConfig:
-        unknown = sorted(set(data) - set(_HINTS))
-        if unknown:
-            raise ScaPreError(f"unknown ScaPre config key(s): {', '.join(unknown)}")
-        return cls(**data)
-
-    def with_overrides(self, assignments: list[str]) -> ScaPreConfig:
-        """Apply `key=value` strings (from `--set`), parsing each value to the field's type."""
-        updates = parse_assignments(assignments, _HINTS, ScaPreError, "ScaPre config")
-        return dataclasses.replace(self, **updates)
-
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
-
-
-_HINTS = typing.get_type_hints(ScaPreConfig)
 
 
 # The published commands (official README and script/erase.sh), named.

@@ -76,7 +76,7 @@ class _Frozen:
 
 def target_latent(pipe, prompt: str, seed: int, sampling: dict) -> torch.Tensor:
     """The unedited model's final latent for `prompt` and `seed` (the attack's target image)."""
-    from audits.run.generate_stage import set_scheduler
+    from audits.models.sampling import set_scheduler
 
     set_scheduler(pipe, sampling["sampler"])
     with torch.no_grad():
@@ -99,7 +99,7 @@ class UnlearnDiffAtk(Attack):
     params_class: ClassVar = UnlearnDiffAtkParams
 
     def run(self, ctx: AttackContext) -> AttackOutput:
-        from audits.run.generate_stage import edited
+        from scapre import applied
 
         p: UnlearnDiffAtkParams = self.params
         share = p.budget // len(ctx.sources)
@@ -108,7 +108,7 @@ class UnlearnDiffAtk(Attack):
         pipe = ctx.pipe
         targets = [target_latent(pipe, s.prompt, s.seeds[0], ctx.sampling) for s in ctx.sources]
         found, losses, spent = [], [], 0
-        with _Frozen(pipe.unet, pipe.text_encoder), edited(pipe, ctx.delta):
+        with _Frozen(pipe.unet, pipe.text_encoder), applied(pipe, ctx.delta):
             for i, (source, x0) in enumerate(zip(ctx.sources, targets, strict=True)):
                 gen = torch.Generator("cpu").manual_seed(p.seed * 100_003 + i)
                 tokens, loss = self._optimise(pipe, source.prompt, x0, share, gen)

@@ -183,9 +183,10 @@ def render_jobs(run: RunDir, plan: RunPlan) -> list[tuple[AttackUnit, dict, str,
 
 def render_attacks(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, ranks=None) -> int:
     """Render every group of this rank with an image not done; return images written."""
+    from audits.models.sampling import set_scheduler
     from audits.run.erase_stage import load_delta
-    from audits.run.generate_stage import edited, set_scheduler
     from audits.run.progress import progress_bar
+    from scapre import applied
 
     jobs = [
         job
@@ -210,7 +211,7 @@ def render_attacks(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, ranks
                 end += 1
             call = jobs[start:end]
             groups = [j[4] for j in call]
-            with edited(pipe, load_delta(run, edit_id)):
+            with applied(pipe, load_delta(run, edit_id)):
                 written += _render(run, plan, pipe, unit, record, edit_id, embeds, groups)
             advance(sum(len(g) for g in groups))
             start = end

@@ -53,7 +53,7 @@ def _compute(unit: EditUnit, pipe, device: str) -> tuple[dict[str, torch.Tensor]
 def _write(run: RunDir, unit: EditUnit, weights: dict[str, torch.Tensor], extra: dict) -> None:
     from safetensors.torch import save
 
-    from audits.erase_cmd import package_versions
+    from audits.environment import package_versions
     from audits.models.loading import tensor_sha256
 
     folder = run.edit_dir(unit.edit_id)

@@ -74,7 +74,7 @@ def folder_weights_sha256(root) -> str:
 
 
 def provenance(suite: Suite, req: RunRequest) -> dict[str, Any]:
-    from audits.erase_cmd import hardware, package_versions
+    from audits.environment import hardware, package_versions
 
     return {
         "suite_path": str(suite.root),

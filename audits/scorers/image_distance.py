@@ -9,18 +9,26 @@ pixel space, the default), `pixel-l1` (alias `l1`: mean absolute difference, sam
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from audits.errors import AuditError
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ClipParams, ImageItem, ScoreOutput, Scorer
 
 DISTANCES = ("pixel-rmse", "pixel-l1", "clip-cosine")
 ALIASES = {"l1": "pixel-l1", "rmse": "pixel-rmse"}
 
 
+@dataclass(frozen=True)
+class ImageDistanceParams(ClipParams):
+    distance: str = "pixel-rmse"
+    net: str | None = None
+
+
 class ImageDistance(Scorer):
+    params_class = ImageDistanceParams
     kind = "image_distance"
     version = "image_distance/1"
     output = "scalar"

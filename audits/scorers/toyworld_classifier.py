@@ -7,18 +7,25 @@ some concept. Labels are concept names ("red circle"), compared exactly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from audits.errors import AuditError
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ImageItem, ScoreOutput, Scorer, ScorerParams
 
 NO_SHAPE = "no shape"
 
 
+@dataclass(frozen=True)
+class ToyWorldClassifierParams(ScorerParams):
+    weights: str | None = None
+
+
 class ToyWorldClassifier(Scorer):
+    params_class = ToyWorldClassifierParams
     kind = "toyworld_classifier"
     version = "toyworld_classifier/1"
     output = "label"
@@ -31,9 +38,7 @@ class ToyWorldClassifier(Scorer):
         folder = self.spec.params.get("weights")
         path = WEIGHTS_DIR / "classifier" if folder is None else self._resolve(str(folder))
         if not (path / "classifier.safetensors").is_file():
-            raise AuditError(
-                f"scorer '{self.spec.name}': no classifier.safetensors in {path}"
-            )
+            raise AuditError(f"scorer '{self.spec.name}': no classifier.safetensors in {path}")
         self.model = load_classifier(path)
         self.weights_sha256 = module_sha256(self.model)
 
