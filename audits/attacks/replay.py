@@ -43,15 +43,16 @@ class ReplayParams(AttackParams):
 
 
 def resolve(path: str, suite_root: Path | None, what: str) -> Path:
-    """`path` relative to the suite folder, then the working directory; else a one-line error."""
-    candidates = [Path(path)] if Path(path).is_absolute() else []
-    if not candidates:
-        candidates = [(suite_root / path)] if suite_root else []
-        candidates.append(Path.cwd() / path)
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    raise AttackError(f"{what} '{path}' not found (looked in the suite folder and {Path.cwd()})")
+    """`path` found as `audits.suites.paths` says (the suite folder, the project root, the
+    working directory); else a one-line error."""
+    from audits.suites.paths import find_path
+
+    found = find_path(path, suite_root)
+    if found is None:
+        raise AttackError(
+            f"{what} '{path}' not found (looked in the suite folder and {Path.cwd()})"
+        )
+    return found
 
 
 def read_prompt_csv(

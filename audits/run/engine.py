@@ -14,6 +14,7 @@ from audits.run.plan import RunPlan, plan_run, select_methods
 from audits.run.provenance import model_fingerprint, model_source, provenance, results_header
 from audits.run.selection import check_options, selected
 from audits.suites import Suite, load_suite, suite_hash
+from audits.suites.paths import model_location
 from runfmt.layout import RunDir
 
 Say = Callable[[str], None]
@@ -88,7 +89,8 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     old = check_out_dir(out)
     assert suite.model is not None
     model_id = req.model or suite.model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
+    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
+    revision = None if req.model or Path(model_path).exists() else suite.model.revision
     from audits.run.preflight import preflight_items, require
 
     require(preflight_items(req, suite, profile_name, scorers))  # before anything heavy loads
@@ -116,7 +118,8 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     started = time.perf_counter()
     precision = suite.profile(profile_name).generation.precision
     dtype = sampling_dtype(precision, req.device)
-    pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype=dtype)
+    pipe, ref = load_pipeline(model_path, revision=revision, device=req.device, dtype=dtype)
+    ref = replace(ref, model=model_id)  # records name the model as the suite or --model did
     model = model_fingerprint(pipe, ref)
     identity = run_identity(
         suite.name,
@@ -152,7 +155,7 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         methods_used = {
             e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
         }
-        source = {"model_source": model_source(suite, model_id, pipe)}
+        source = {"model_source": model_source(suite, model_id, pipe, model_path)}
         write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used} | source)
     if ranks.main and not run.plan.is_file():  # the plan follows from the identity
         write_json(run.plan, plan.to_json())

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audits.errors import AuditError
+from audits.suites.paths import model_location
 
 if TYPE_CHECKING:
     from audits.run.engine import RunRequest
@@ -210,8 +211,9 @@ def preflight_items(req: RunRequest, suite: Suite, profile: str, scorers: list[s
     gen = suite.profile(profile).generation
     assert suite.model is not None
     model_id = req.model or suite.model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
-    items = [sampler_item(gen.sampler, req.steps or gen.steps), model_item(model_id, revision)]
+    model_path = model_location(model_id, suite.root)
+    revision = None if req.model or Path(model_path).exists() else suite.model.revision
+    items = [sampler_item(gen.sampler, req.steps or gen.steps), model_item(model_path, revision)]
     items += evaluator_items(suite, scorers)
     items += dataset_items(suite, list(suite.profile(profile).probes))
     return items

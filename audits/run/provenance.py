@@ -38,14 +38,16 @@ def model_fingerprint(pipe, ref) -> dict[str, Any]:
     }
 
 
-def model_source(suite: Suite, model_id: str, pipe) -> dict[str, Any]:
+def model_source(
+    suite: Suite, model_id: str, pipe, model_path: str | None = None
+) -> dict[str, Any]:
     """The revision the suite pins and the one actually loaded: the hub snapshot's commit, or for
     a local folder the sha256 of its *.safetensors files (sorted by path, concatenated), the
     recipe suites pin. `matches` is None when either side is unknown."""
     from pathlib import Path
 
     pinned = suite.model.revision if suite.model and model_id == suite.model.id else None
-    folder = Path(model_id).expanduser()
+    folder = Path(model_path or model_id).expanduser()
     if folder.is_dir():
         how = "sha256 of the local folder's *.safetensors files"
         resolved = folder_weights_sha256(folder) if pinned else None

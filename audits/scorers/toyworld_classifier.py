@@ -43,10 +43,9 @@ class ToyWorldClassifier(Scorer):
         self.weights_sha256 = module_sha256(self.model)
 
     def _resolve(self, folder: str) -> Path:
-        for base in (self.context.suite_root, Path.cwd()):
-            if (base / folder).is_dir():
-                return base / folder
-        return Path(folder)
+        from audits.suites.paths import find_path
+
+        return find_path(folder, self.context.suite_root) or Path(folder)
 
     def identity(self) -> dict[str, Any]:
         return {

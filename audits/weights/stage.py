@@ -394,8 +394,13 @@ def run_weights(req, say) -> Any:
     old = check_out_dir(out)
     assert suite.model is not None
     model_id = req.model or suite.model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
-    pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype="float32")
+
+    from audits.suites.paths import model_location
+
+    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
+    revision = None if req.model or Path(model_path).exists() else suite.model.revision
+    pipe, ref = load_pipeline(model_path, revision=revision, device=req.device, dtype="float32")
+    ref = replace(ref, model=model_id)
     model = model_fingerprint(pipe, ref)
     identity = run_identity(
         suite.name, suite_hash(suite), profile_name, methods, req.limit, model, req.micro_batch
