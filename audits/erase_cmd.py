@@ -1,5 +1,6 @@
-"""`scapre-audit erase`: edit a model and write a complete pipeline, `delta.safetensors` and
-`edit.json` (method, config, concepts, model fingerprint, versions, timings, tensor hashes).
+"""`scapre-audit erase`: edit a model and write `delta.safetensors`, `edit.json` (method, config,
+concepts, model fingerprint, versions, timings, tensor hashes) and a loadable pipeline that links
+the base model's files instead of copying them (`audits.edit_folder`; `--full-copy` copies).
 
 All input is checked before the model is loaded, and everything is written to a staging folder
 that is moved into place at the end, so a failed run writes nothing and overwrites nothing.
@@ -65,6 +66,12 @@ def erase(
     local_files_only: bool = typer.Option(False, "--local-files-only", help="Never download."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     dtype: str = typer.Option("float32", "--dtype", help="Dtype the model is loaded in."),
+    full_copy: bool = typer.Option(
+        False,
+        "--full-copy",
+        help="Write a complete self-contained pipeline (default: link the base model's files and"
+        " write only the edited tensors).",
+    ),
 ) -> None:
     """Erase concepts from a model and save the edited pipeline with its provenance."""
     eraser = build_eraser(method, preset, list(overrides or []))
@@ -95,8 +102,13 @@ def erase(
     record = _edit_record(pipe, ref, concept_list, eraser, preset, edit, device)
     record["model"]["unet_sha256"] = module_sha256(pipe.unet)
     record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
+    if getattr(pipe, "text_encoder_2", None) is not None:  # SDXL
+        record["model"]["text_encoder_2_sha256"] = module_sha256(pipe.text_encoder_2)
     record["created"] = datetime.fromtimestamp(started, timezone.utc).isoformat()
-    _write_edit_dir(out, pipe, edit, record)
+    from audits.edit_folder import base_folder
+
+    base = None if full_copy else base_folder(model, revision, ref.local)
+    _write_edit_dir(out, pipe, edit, record, base, full_copy)
     total = edit.timings.get("total_s", 0.0)
     typer.echo(
         f"erased {len(concept_list)} concept(s) from {model} with {eraser.name} "
@@ -138,6 +150,7 @@ class _MatrixProgress:
 
 
 def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
+    from audits.models.families import detect
     from audits.models.loading import tensor_sha256
 
     record = {
@@ -156,6 +169,7 @@ def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
             "local": ref.local,
             "dtype": ref.dtype,
             "pipeline_class": type(pipe).__name__,
+            "family": detect(pipe),
         },
         "packages": package_versions(),
         "hardware": hardware(device),
@@ -170,18 +184,28 @@ def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
     return record
 
 
-def _write_edit_dir(out: Path, pipe, edit, record: dict) -> None:
-    """Write everything into a staging folder beside `out`, then move it into place."""
+def _write_edit_dir(
+    out: Path, pipe, edit, record: dict, base: Path | None = None, full_copy: bool = True
+) -> None:
+    """Write everything into a staging folder beside `out`, then move it into place: the linked
+    pipeline when `base` allows it, else (or with `full_copy`) a complete copy."""
     from safetensors.torch import save_file
 
     import scapre
+    from audits.edit_folder import linkable, write_linked
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        with scapre.applied(pipe, edit.weights):  # the caller's pipeline stays unedited
-            pipe.save_pretrained(staging, safe_serialization=True)
+        why = "--full-copy" if full_copy else linkable(base)
+        if not why:
+            assert base is not None
+            record["pipeline"] = write_linked(staging, base, edit.weights)
+        else:
+            record["pipeline"] = {"layout": "full copy", "reason": why}
+            with scapre.applied(pipe, edit.weights):  # the caller's pipeline stays unedited
+                pipe.save_pretrained(staging, safe_serialization=True)
         save_file(
             {n: w.contiguous() for n, w in edit.weights.items()},
             str(staging / "delta.safetensors"),

@@ -239,6 +239,7 @@ MODEL_FAMILIES = Registry(
         {
             "sd-v1": "sd:StableDiffusionV1",
             "sd-v2": "sd:StableDiffusionV2",
+            "sdxl": "sd:StableDiffusionXL",
             "toyworld": "toyworld:ToyWorld",
         },
     ),

@@ -134,7 +134,10 @@ def _describe(suite: Suite) -> list[str]:
     for name, profile in suite.profiles.items():
         mark = " [default]" if name == suite.default_profile else ""
         cites = f", {profile.cites}" if profile.cites else ""
-        lines.append(f"  profile {name}: {profile.kind}{cites}{mark}")
+        model = ""
+        if profile.model:
+            model = f", model {profile.model.id} (family {profile.model.family})"
+        lines.append(f"  profile {name}: {profile.kind}{cites}{model}{mark}")
         if profile.description:
             lines.append(f"    {' '.join(profile.description.split())}")
     return lines

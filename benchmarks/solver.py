@@ -1,7 +1,12 @@
-"""Benchmark the ScaPre solver on real SD 1.5 shapes (random weights) against the literal oracle.
+"""Benchmark the ScaPre solver on real SD 1.5 or SDXL shapes (random weights) against the oracle.
 
     .venv/bin/python benchmarks/solver.py                      # CPU, m = 1..1000, writes JSON
     .venv/bin/python benchmarks/solver.py --device cuda --sizes 1,10,50,100
+    .venv/bin/python benchmarks/solver.py --family sdxl --sizes 50 --oracle-matrices 0
+
+`--family sdxl` builds every attn2 K/V matrix of SDXL base's UNet (140 matrices, 2048 wide, real
+names and order; the rest of the UNet is not built, the solver never reads it) and both real-shaped
+text encoders (CLIP ViT-L/14 and OpenCLIP ViT-bigG/14 with projection): about 4.2 GB of float32.
 
 Times the edit end to end with the model already loaded (`scapre.compute_edit`), split into text
 encoding and solving, and the peak memory it adds. The literal per-row oracle
@@ -27,15 +32,35 @@ sys.path.insert(0, str(ROOT))
 
 import scapre  # noqa: E402
 from audits.models.clip_tokenizer import build_clip_tokenizer  # noqa: E402
-from audits.models.tiny import sd15_shaped_unet, vit_l14_text_encoder  # noqa: E402
+from audits.models.tiny import (  # noqa: E402
+    sd15_shaped_unet,
+    sdxl_kv_unet,
+    vit_bigg_text_encoder,
+    vit_l14_text_encoder,
+)
 from scapre.noise import SeededNoise  # noqa: E402
 
 
 class _Pipe:
-    """The three parts of a pipeline the solver reads (no VAE needed to time an edit)."""
+    """The parts of a pipeline the solver reads (no VAE needed to time an edit)."""
 
-    def __init__(self, unet, text_encoder, tokenizer):
+    def __init__(self, unet, text_encoder, tokenizer, text_encoder_2=None, tokenizer_2=None):
         self.unet, self.text_encoder, self.tokenizer = unet, text_encoder, tokenizer
+        self.text_encoder_2, self.tokenizer_2 = text_encoder_2, tokenizer_2
+
+
+def build_pipe(family: str, device) -> _Pipe:
+    if family == "sdxl":
+        return _Pipe(
+            sdxl_kv_unet(device=device),
+            vit_l14_text_encoder(device=device),
+            build_clip_tokenizer(),
+            vit_bigg_text_encoder(seed=1, device=device),
+            build_clip_tokenizer(pad_token="!"),
+        )
+    return _Pipe(
+        sd15_shaped_unet(device=device), vit_l14_text_encoder(device=device), build_clip_tokenizer()
+    )
 
 
 class _Recorder:
@@ -67,8 +92,8 @@ def time_oracle(pipe, m: int, config, n_matrices: int, device) -> dict:
     from tests.scapre.oracle import oracle_edit_matrix
 
     refs = scapre.projections(pipe.unet)[:n_matrices]
-    feats = scapre.encode_text_features(
-        pipe.tokenizer, pipe.text_encoder, concept_names(m), dtype=torch.float64, device=device
+    feats = scapre.pipeline_text_features(
+        pipe, concept_names(m), dtype=torch.float64, device=device
     )
     mats = [(r.name, r.layer.weight) for r in refs]
     rec = _Recorder(config.seed)
@@ -105,9 +130,19 @@ def time_oracle(pipe, m: int, config, n_matrices: int, device) -> dict:
     }
 
 
+MODELS = {
+    "sd-v1": "SD 1.5 UNet + CLIP ViT-L/14 text encoder shapes, random weights (seed 0)",
+    "sdxl": (
+        "SDXL base: all 140 attn2 K/V matrices (2048 wide) + CLIP ViT-L/14 and OpenCLIP "
+        "ViT-bigG/14 text encoders, real shapes, random weights"
+    ),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--family", choices=["sd-v1", "sdxl"], default="sd-v1")
     parser.add_argument("--sizes", default="1,10,50,100,500,1000")
     parser.add_argument("--preset", default="large-scale")
     parser.add_argument("--oracle-m", type=int, default=50)
@@ -117,11 +152,7 @@ def main() -> None:
     device = torch.device(args.device)
     config = scapre.preset(args.preset)
     t0 = time.perf_counter()
-    pipe = _Pipe(
-        sd15_shaped_unet(device=device),
-        vit_l14_text_encoder(device=device),
-        build_clip_tokenizer(),
-    )
+    pipe = build_pipe(args.family, device)
     load_s = time.perf_counter() - t0
     base_rss = peak_rss_gb()
     results = {
@@ -133,7 +164,9 @@ def main() -> None:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "platform": platform.platform(),
-        "model": "SD 1.5 UNet + CLIP ViT-L/14 text encoder shapes, random weights (seed 0)",
+        "family": args.family,
+        "model": MODELS[args.family],
+        "matrices": len(scapre.projections(pipe.unet)),
         "model_build_s": load_s,
         "rss_after_model_gb": base_rss,
         "runs": [],
@@ -157,7 +190,8 @@ def main() -> None:
     if args.oracle_matrices > 0:
         results["oracle"] = time_oracle(pipe, args.oracle_m, config, args.oracle_matrices, device)
         print(json.dumps(results["oracle"]), flush=True)
-    out = Path(args.out or ROOT / f"benchmarks/results/solver-{device.type}.json")
+    suffix = "" if args.family == "sd-v1" else f"-{args.family}"
+    out = Path(args.out or ROOT / f"benchmarks/results/solver{suffix}-{device.type}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")

@@ -8,7 +8,8 @@ cross-attention key/value projections of a Stable Diffusion UNet, exact and batc
 from scapre.config import PRESET_SOURCES, PRESETS, ScaPreConfig, preset
 from scapre.edit import ScaPreEdit, compute_edit, edit_from_features, erase_concepts
 from scapre.errors import ScaPreError
-from scapre.text import TextFeatures, encode_text_features
+from scapre.families import TextStack, text_stack
+from scapre.text import TextFeatures, encode_text_features, pipeline_text_features
 from scapre.unet import applied, apply_edit, projections
 
 __version__ = "0.1.0"
@@ -22,12 +23,15 @@ __all__ = [
     "ScaPreEdit",
     "ScaPreError",
     "TextFeatures",
+    "TextStack",
     "applied",
     "apply_edit",
     "compute_edit",
     "edit_from_features",
     "encode_text_features",
     "erase_concepts",
+    "pipeline_text_features",
     "preset",
     "projections",
+    "text_stack",
 ]

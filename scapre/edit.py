@@ -11,10 +11,11 @@ import torch
 
 from scapre.config import ScaPreConfig
 from scapre.errors import ScaPreError
+from scapre.families import text_stack
 from scapre.noise import NoiseSource, SeededNoise, ZeroNoise
 from scapre.solve import MatrixReport, SharedTerms, edit_erase, edit_scale, erase_denominator
-from scapre.text import TextFeatures, encode_text_features
-from scapre.unet import check_pipeline, projections
+from scapre.text import TextFeatures, stack_text_features
+from scapre.unet import projections
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -85,15 +86,14 @@ def compute_edit(
 ) -> ScaPreEdit:
     """Full ScaPre edit of a pipeline with its measurements. Weights come back on the CPU in the
     UNet's own dtype; the arithmetic runs in `config.dtype` on `device` (default: the UNet's)."""
-    check_pipeline(pipe)
+    stack = text_stack(pipe)
     refs = projections(pipe.unet, with_to_k=config.with_to_k)
     device = torch.device(device) if device is not None else refs[0].layer.weight.device
     dtype = _DTYPES[config.dtype]
     _sync(device)
     t0 = time.perf_counter()
-    feats = encode_text_features(
-        pipe.tokenizer,
-        pipe.text_encoder,
+    feats = stack_text_features(
+        stack,
         concepts,
         guide=config.guide,
         preserve=config.preserve_concepts,

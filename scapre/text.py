@@ -1,9 +1,11 @@
 """Text features shared by every edited matrix, computed once per edit.
 
 Conventions follow the official code (and UCE): prompts are padded to the tokenizer's
-`model_max_length` (77) and encoded by the text encoder's last hidden state; a concept's vector is
-its last content token (just before EOS); the concept's "tail" runs from that token through EOS
-and padding, aligned position by position with the guide prompt's tail.
+`model_max_length` (77) and encoded as the pipeline builds its prompt embeddings (the text
+encoder's last hidden state for SD 1.x/2.x; both encoders' penultimate states, concatenated, for
+SDXL: `scapre.families`); a concept's vector is its last content token (just before EOS); the
+concept's "tail" runs from that token through EOS and padding, aligned position by position with
+the guide prompt's tail.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from scapre.errors import ScaPreError
+from scapre.families import TextStack, single_encoder, text_stack
 
 
 @dataclass
@@ -62,35 +65,38 @@ def check_concepts(concepts: Sequence[str]) -> list[str]:
     return cleaned
 
 
-def _tokenize(tokenizer, prompts: list[str]):
-    max_len = tokenizer.model_max_length
-    if not isinstance(max_len, int) or max_len > 10_000:
-        raise ScaPreError("tokenizer.model_max_length is not set (expected 77 for CLIP)")
-    for prompt, ids in zip(prompts, tokenizer(prompts, truncation=False).input_ids, strict=True):
-        n = len(ids)
-        if n > max_len:
-            raise ScaPreError(
-                f"prompt {prompt[:60]!r} is {n} tokens; the text encoder reads at most {max_len} "
-                "(including start and end tokens); shorten it"
-            )
-    return tokenizer(
-        prompts, padding="max_length", max_length=max_len, truncation=True, return_tensors="pt"
-    )
-
-
-@torch.inference_mode()
-def _encode(text_encoder, input_ids: torch.Tensor, batch_size: int) -> torch.Tensor:
-    device = text_encoder.device
-    out = [
-        text_encoder(input_ids[i : i + batch_size].to(device))[0]
-        for i in range(0, input_ids.shape[0], batch_size)
-    ]
-    return torch.cat(out)
-
-
 def encode_text_features(
     tokenizer,
     text_encoder,
+    concepts: Sequence[str],
+    guide: str = " ",
+    preserve: Sequence[str] = (),
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+    batch_size: int = 32,
+) -> TextFeatures:
+    """Text features of a one-encoder model (SD 1.x / 2.x) from its tokenizer and encoder."""
+    stack = single_encoder(tokenizer, text_encoder)
+    return stack_text_features(stack, concepts, guide, preserve, dtype, device, batch_size)
+
+
+def pipeline_text_features(
+    pipe,
+    concepts: Sequence[str],
+    guide: str = " ",
+    preserve: Sequence[str] = (),
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+    batch_size: int = 32,
+) -> TextFeatures:
+    """Text features of any supported pipeline (SD 1.x, 2.x, SDXL; see `scapre.families`)."""
+    return stack_text_features(
+        text_stack(pipe), concepts, guide, preserve, dtype, device, batch_size
+    )
+
+
+def stack_text_features(
+    stack: TextStack,
     concepts: Sequence[str],
     guide: str = " ",
     preserve: Sequence[str] = (),
@@ -102,9 +108,9 @@ def encode_text_features(
     concepts = check_concepts(concepts)
     guide = " " if guide == "" else guide
     prompts = [*concepts, guide, "", *preserve]
-    tokens = _tokenize(tokenizer, prompts)
-    emb = _encode(text_encoder, tokens.input_ids, batch_size)  # the encoder's dtype
-    last = (tokens.attention_mask.sum(dim=1) - 2).tolist()  # last content token per prompt
+    enc = stack.encode(prompts, dtype=None, device=None, batch_size=batch_size)
+    emb = enc.emb  # the encoders' dtype
+    last = enc.last.tolist()  # last content token per prompt
     m, length = len(concepts), emb.shape[1]
     f_n = last[m]
     tails = []

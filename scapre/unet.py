@@ -22,25 +22,19 @@ class ProjectionRef:
 
 
 def check_pipeline(pipe) -> None:
-    """Refuse pipelines the solver cannot edit faithfully, with a reason a user can act on."""
-    missing = [a for a in ("unet", "text_encoder", "tokenizer") if getattr(pipe, a, None) is None]
-    if missing:
-        raise ScaPreError(
-            f"the pipeline has no {' or '.join(missing)}; ScaPre edits text-conditioned "
-            "UNets (a text_encoder, its tokenizer and a cross-attention UNet)"
-        )
-    if getattr(pipe, "text_encoder_2", None) is not None or getattr(pipe, "tokenizer_2", None):
-        raise ScaPreError(
-            "SDXL-style pipelines with two text encoders are not supported yet "
-            "(ScaPre's text features are defined for one encoder)"
-        )
+    """Refuse pipelines the solver cannot edit faithfully, with a reason a user can act on: the
+    model family must be a supported one (`scapre.families.text_stack`)."""
+    from scapre.families import text_stack
+
+    text_stack(pipe)
 
 
 def cross_attention_layers(unet: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
     """All cross-attention modules (`attn2`) in the official order: down, up, then mid blocks.
 
     diffusers registers `down_blocks`, `up_blocks`, then `mid_block`, so module traversal order is
-    the order the official code's `named_children` walk produces.
+    the order the official code's `named_children` walk produces (for SDXL, UCE's official script
+    walks `named_modules` the same way; within a block, transformer layer by layer).
     """
     found = []
     for name, module in unet.named_modules():

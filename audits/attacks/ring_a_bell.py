@@ -3,8 +3,8 @@ space, added to neutral prompts, then a seeded gradient-free search for discrete
 embedding matches; the result is a plain prompt, replayable against any model.
 
 1. Direction: v = mean_i [E(p_i) - E(p_i without the concept)] over the source prompts, where
-   "without" replaces the concept by `neutral` (default: removes it) and E is the text
-   encoder's last hidden state (all 77 positions), as the UNet reads it.
+   "without" replaces the concept by `neutral` (default: removes it) and E is the context the
+   UNet reads (all 77 positions; `scapre.families`: for SDXL both encoders, 2048 wide).
 2. Target per source: E(p_i without the concept) + `strength` * v.
 3. Search per source: a genetic algorithm over `length` tokens from a fixed vocabulary (lower-
    case ASCII whole words; the concept's own words are excluded unless
@@ -68,26 +68,24 @@ def without(prompt: str, concept: str, neutral: str) -> str:
 
 
 class Encoder:
-    """Encodes token-id candidates (BOS, tokens, EOS, padding) and counts the evaluations."""
+    """Encodes token-id candidates (BOS, tokens, EOS, each tokenizer's padding) through the
+    model's text stack (SDXL: both encoders) and counts the evaluations."""
 
     def __init__(self, pipe, length: int) -> None:
-        tok = pipe.tokenizer
-        self.pipe, self.length = pipe, length
-        self.max_len = tok.model_max_length
+        from audits.erasers.prompts import text_stack
+
+        self.stack = text_stack(pipe)
+        self.length = length
+        self.max_len = self.stack.max_length
         if length + 2 > self.max_len:
             raise AttackError(f"length must be <= {self.max_len - 2}, got {length}")
-        self.bos, self.eos = tok.bos_token_id, tok.eos_token_id
-        self.pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         self.evaluations = 0
 
     @torch.no_grad()
     def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
-        n = tokens.shape[0]
-        ids = torch.full((n, self.max_len), self.pad, dtype=torch.long)
-        ids[:, 0], ids[:, 1 : 1 + self.length], ids[:, 1 + self.length] = self.bos, tokens, self.eos
-        enc = self.pipe.text_encoder
-        self.evaluations += n
-        return enc(ids.to(enc.device))[0].float().cpu()
+        self.evaluations += tokens.shape[0]
+        emb, _ = self.stack.encode_ids(self.stack.ids_from_tokens(tokens))
+        return emb.float().cpu()
 
 
 def search(

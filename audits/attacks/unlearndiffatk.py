@@ -13,6 +13,11 @@ Per source prompt p (in order):
 One evaluation = one optimisation step (one UNet forward and backward); the unit's `budget` is
 split evenly over its sources and the count spent is recorded (never above the budget).
 Runs on CPU for tiny models and the toy world; the GPU is the path for real models.
+
+SDXL: the same tokens go to both text encoders (each with its own padding); a token is its rows
+of both embedding tables side by side, so the soft vectors live in that joint space and project
+onto whole tokens; the UNet also gets the pooled embedding of the adversarial prompt and the
+pipeline's default time ids (original size = target size = the image size, no crop).
 """
 
 from __future__ import annotations
@@ -108,7 +113,10 @@ class UnlearnDiffAtk(Attack):
         pipe = ctx.pipe
         targets = [target_latent(pipe, s.prompt, s.seeds[0], ctx.sampling) for s in ctx.sources]
         found, losses, spent = [], [], 0
-        with _Frozen(pipe.unet, pipe.text_encoder), applied(pipe, ctx.delta):
+        from audits.erasers.prompts import text_stack
+
+        encoders = text_stack(pipe).encoders
+        with _Frozen(pipe.unet, *encoders), applied(pipe, ctx.delta):
             for i, (source, x0) in enumerate(zip(ctx.sources, targets, strict=True)):
                 gen = torch.Generator("cpu").manual_seed(p.seed * 100_003 + i)
                 tokens, loss = self._optimise(pipe, source.prompt, x0, share, gen)
@@ -124,33 +132,51 @@ class UnlearnDiffAtk(Attack):
     def _optimise(self, pipe, prompt: str, x0, steps: int, gen) -> tuple[torch.Tensor, float]:
         from diffusers import DDPMScheduler
 
+        from audits.erasers.prompts import text_stack
+        from audits.models.families import unet_added_conditions
+
         p: UnlearnDiffAtkParams = self.params
-        tok, enc, unet = pipe.tokenizer, pipe.text_encoder, pipe.unet
+        stack, unet = text_stack(pipe), pipe.unet
+        tok = stack.tokenizers[0]
         ids = tok(prompt, truncation=True, max_length=tok.model_max_length - p.length).input_ids
-        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        row = [ids[0]] + [pad] * p.length + ids[1:]
-        row += [pad] * (tok.model_max_length - len(row))
-        input_ids = torch.tensor([row], device=enc.device)
-        table = enc.get_input_embeddings().weight.detach().float()
+        input_ids = []
+        for t in stack.tokenizers:  # the same tokens, each tokenizer's own padding
+            pad = t.pad_token_id if t.pad_token_id is not None else t.eos_token_id
+            row = [ids[0]] + [pad] * p.length + ids[1:]
+            row += [pad] * (t.model_max_length - len(row))
+            input_ids.append(torch.tensor([row]))
+        # a token is its row in every encoder's embedding table, side by side (one table for
+        # SD 1.x/2.x); soft vectors live in that joint space and project onto whole tokens
+        layers = [e.get_input_embeddings() for e in stack.encoders]
+        tables = [layer.weight.detach().float() for layer in layers]
+        table = tables[0]
+        if len(tables) > 1:
+            table = torch.cat([t.to(tables[0].device) for t in tables], dim=1)
+        cuts = torch.tensor([0, *(t.shape[1] for t in tables)]).cumsum(0).tolist()
         vocab = vocabulary(tok, set())
         allowed = table[vocab.to(table.device)]
         start = vocab[torch.randint(len(vocab), (p.length,), generator=gen)]
         soft = table[start.to(table.device)].clone().requires_grad_(True)
         optim = torch.optim.Adam([soft], lr=p.lr)
         noise_sched = DDPMScheduler.from_config(pipe.scheduler.config)
-        prefix = _Prefix(enc.get_input_embeddings(), p.length)
+        prefixes = [_Prefix(layer, p.length) for layer in layers]
         x0 = x0.to(unet.device, unet.dtype)
         best, best_loss = start, float("inf")
         try:
             for _ in range(steps):
                 nearest = torch.cdist(soft.detach(), allowed).argmin(dim=1)
                 hard = allowed[nearest]
-                prefix.vectors = soft + (hard - soft).detach()  # straight-through
+                joint = soft + (hard - soft).detach()  # straight-through
+                for prefix, a, b in zip(prefixes, cuts[:-1], cuts[1:], strict=True):
+                    prefix.vectors = joint if len(prefixes) == 1 else joint[:, a:b]
                 t = torch.randint(noise_sched.config.num_train_timesteps, (1,), generator=gen)
                 noise = torch.randn(x0.shape, generator=gen).to(x0.device, x0.dtype)
                 x_t = noise_sched.add_noise(x0, noise, t.to(x0.device))
-                text = enc(input_ids)[0]
-                pred = unet(x_t, t.to(x0.device), encoder_hidden_states=text.to(unet.dtype)).sample
+                text, pooled = stack.encode_ids(input_ids)
+                added = unet_added_conditions(stack, pooled, ctx_size(x0, pipe), unet.dtype)
+                pred = unet(
+                    x_t, t.to(x0.device), encoder_hidden_states=text.to(unet.dtype), **added
+                ).sample
                 target = noise
                 if noise_sched.config.prediction_type == "v_prediction":
                     target = noise_sched.get_velocity(x0, noise, t.to(x0.device))
@@ -162,5 +188,12 @@ class UnlearnDiffAtk(Attack):
                 if value < best_loss:
                     best, best_loss = vocab[nearest.cpu()], value
         finally:
-            prefix.handle.remove()
+            for prefix in prefixes:
+                prefix.handle.remove()
         return best, best_loss
+
+
+def ctx_size(x0: torch.Tensor, pipe) -> tuple[int, int]:
+    """The image size (height, width) in pixels of a latent `x0`."""
+    factor = 2 ** (len(pipe.vae.config.block_out_channels) - 1)
+    return int(x0.shape[-2]) * factor, int(x0.shape[-1]) * factor

@@ -38,7 +38,9 @@ def kv_matrices(
     refs = [r for r in refs if r.name.rsplit(".", 2)[-2] in kinds]
     dev = torch.device(device) if device is not None else refs[0].layer.weight.device
     mats = [(r.name, r.layer.weight.detach().to(device=dev, dtype=dtype)) for r in refs]
-    d_text = pipe.text_encoder.config.hidden_size
+    from audits.erasers.prompts import text_stack
+
+    d_text = text_stack(pipe).width
     if mats and mats[0][1].shape[1] != d_text:
         raise EraserError(
             f"the text encoder gives {d_text}-dim features but the UNet's cross-attention reads "

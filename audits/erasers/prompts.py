@@ -1,58 +1,35 @@
 """Prompt embeddings in the convention every closed-form baseline shares.
 
-Prompts are padded to the tokenizer's `model_max_length` (77) and encoded by the text encoder's
-last hidden state. The "last subject token" of a prompt is `attention_mask.sum() - 2`, the position
-before EOS; for the empty prompt that is 0, the BOS token.
+Prompts are padded to the tokenizer's `model_max_length` (77) and encoded as the pipeline builds
+`prompt_embeds` (`scapre.families`: the text encoder's last hidden state for SD 1.x/2.x, both
+encoders' penultimate states concatenated for SDXL). The "last subject token" of a prompt is
+`attention_mask.sum() - 2`, the position before EOS; for the empty prompt that is 0, the BOS
+token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 
 from audits.erasers.errors import EraserError
+from scapre.families import PromptEncoding
+
+Encoded = PromptEncoding  # the family layer's result: emb, last, input_ids, pooled
 
 
-@dataclass
-class Encoded:
-    """All token embeddings of some prompts, (n, L, d), and each prompt's last subject index."""
+def text_stack(pipe):
+    """The pipeline's family text stack (`scapre.families`), refusals as EraserError."""
+    from scapre.errors import ScaPreError
+    from scapre.families import text_stack as stack_of
 
-    prompts: list[str]
-    emb: torch.Tensor
-    last: torch.Tensor  # (n,) long
-    input_ids: torch.Tensor  # (n, L)
-
-    def index(self, prompt: str) -> int:
-        return self.prompts.index(prompt)
-
-    def last_vectors(self) -> torch.Tensor:
-        """(n, d): each prompt's last-subject-token embedding."""
-        return self.emb[torch.arange(len(self.prompts)), self.last]
+    try:
+        return stack_of(pipe)
+    except ScaPreError as err:
+        raise EraserError(str(err)) from None
 
 
-def tokenize(tokenizer, prompts: Sequence[str]):
-    """Pad to max length, refusing prompts the encoder would truncate."""
-    max_len = tokenizer.model_max_length
-    if not isinstance(max_len, int) or max_len > 10_000:
-        raise EraserError("tokenizer.model_max_length is not set (expected 77 for CLIP)")
-    for prompt, ids in zip(prompts, tokenizer(list(prompts)).input_ids, strict=True):
-        if len(ids) > max_len:
-            raise EraserError(
-                f"prompt {prompt[:60]!r} is {len(ids)} tokens; the text encoder reads at most "
-                f"{max_len} (including start and end tokens); shorten it"
-            )
-    return tokenizer(
-        list(prompts),
-        padding="max_length",
-        max_length=max_len,
-        truncation=True,
-        return_tensors="pt",
-    )
-
-
-@torch.inference_mode()
 def encode_prompts(
     pipe,
     prompts: Sequence[str],
@@ -61,18 +38,18 @@ def encode_prompts(
     device: torch.device | str = "cpu",
     batch_size: int = 32,
 ) -> Encoded:
-    """Encode distinct prompts once each (order kept, duplicates dropped)."""
+    """Encode distinct prompts once each (order kept, duplicates dropped), exactly as the
+    pipeline builds its prompt embeddings (SDXL: both encoders, 2048 wide)."""
+    from scapre.errors import ScaPreError
+
     unique = list(dict.fromkeys(prompts))
     if not unique:
         raise EraserError("no prompts to encode")
-    tokens = tokenize(pipe.tokenizer, unique)
-    enc = pipe.text_encoder
-    ids = tokens.input_ids
-    starts = range(0, len(unique), batch_size)
-    parts = [enc(ids[i : i + batch_size].to(enc.device))[0] for i in starts]
-    emb = torch.cat(parts).to(device=device, dtype=dtype)
-    last = tokens.attention_mask.sum(dim=1) - 2
-    return Encoded(unique, emb, last, ids)
+    stack = text_stack(pipe)
+    try:
+        return stack.encode(unique, dtype=dtype, device=device, batch_size=batch_size)
+    except ScaPreError as err:
+        raise EraserError(str(err)) from None
 
 
 def tail_pair(

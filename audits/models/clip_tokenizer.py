@@ -60,8 +60,10 @@ def _cached_vocab_dir() -> Path:
     return write_clip_vocab(Path(tempfile.mkdtemp(prefix="clip-bpe-")))
 
 
-def build_clip_tokenizer(max_length: int = MODEL_MAX_LENGTH):
-    """Return a transformers CLIPTokenizer identical to openai/clip-vit-large-patch14's."""
+def build_clip_tokenizer(max_length: int = MODEL_MAX_LENGTH, pad_token: str = "<|endoftext|>"):
+    """Return a transformers CLIPTokenizer identical to openai/clip-vit-large-patch14's; with
+    `pad_token="!"`, identical to SD 2.x's tokenizer and SDXL's `tokenizer_2` (same vocabulary,
+    padding with "!", id 0)."""
     from transformers import CLIPTokenizer
 
     vocab_dir = _cached_vocab_dir()
@@ -71,7 +73,7 @@ def build_clip_tokenizer(max_length: int = MODEL_MAX_LENGTH):
         unk_token="<|endoftext|>",
         bos_token="<|startoftext|>",
         eos_token="<|endoftext|>",
-        pad_token="<|endoftext|>",
+        pad_token=pad_token,
     )
     tok.model_max_length = max_length
     return tok

@@ -139,6 +139,118 @@ def vit_l14_text_encoder(seed: int = 0, device: str | torch.device = "cpu"):
         return CLIPTextModel(cfg).eval()
 
 
+def tiny_text_encoder_2(width: int = 48, layers: int = 2, seed: int = 1):
+    """SDXL's second encoder in miniature: a CLIP text model with a projection (pooled output)."""
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection
+
+    _seeded(seed)
+    cfg = CLIPTextConfig(
+        vocab_size=49408,
+        hidden_size=width,
+        intermediate_size=2 * width,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        max_position_embeddings=77,
+        hidden_act="gelu",
+        projection_dim=width,
+        bos_token_id=49406,
+        eos_token_id=49407,
+        pad_token_id=1,
+    )
+    return CLIPTextModelWithProjection(cfg).eval()
+
+
+def tiny_sdxl_unet(cross_attention_dim: int, pooled_dim: int, seed: int = 0, sample_size: int = 8):
+    """An SDXL-architecture UNet in miniature: text_time conditioning, linear projections,
+    several transformer layers per block."""
+    from diffusers import UNet2DConditionModel
+
+    _seeded(seed)
+    time_dim = 8
+    return UNet2DConditionModel(
+        sample_size=sample_size,
+        in_channels=4,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(32, 64),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        transformer_layers_per_block=(1, 2),
+        cross_attention_dim=cross_attention_dim,
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=time_dim,
+        projection_class_embeddings_input_dim=pooled_dim + 6 * time_dim,
+        norm_num_groups=32,
+    ).eval()
+
+
+def tiny_sdxl_pipeline(width: int = 32, width_2: int = 48, seed: int = 0):
+    """A complete StableDiffusionXLPipeline (a few MB): two real-tokenizer CLIP encoders whose
+    penultimate states concatenate to width + width_2, and an SDXL-shaped UNet."""
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
+
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        steps_offset=1,
+        timestep_spacing="leading",
+    )
+    return StableDiffusionXLPipeline(
+        vae=tiny_vae(seed=seed),
+        text_encoder=tiny_text_encoder(width=width, seed=seed),
+        text_encoder_2=tiny_text_encoder_2(width=width_2, seed=seed + 1),
+        tokenizer=build_clip_tokenizer(),
+        tokenizer_2=build_clip_tokenizer(pad_token="!"),
+        unet=tiny_sdxl_unet(width + width_2, width_2, seed=seed),
+        scheduler=scheduler,
+        force_zeros_for_empty_prompt=True,
+        add_watermarker=False,
+    )
+
+
+def tiny_sd2_pipeline(width: int = 32, seed: int = 0):
+    """A StableDiffusionPipeline shaped like SD 2.x: tokenizer padding with "!", linear
+    projections in the UNet's transformers and a v-prediction scheduler."""
+    from diffusers import DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+
+    _seeded(seed)
+    unet = UNet2DConditionModel(
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(32, 64),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=width,
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        norm_num_groups=32,
+    ).eval()
+    scheduler = DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+        prediction_type="v_prediction",
+    )
+    return StableDiffusionPipeline(
+        unet=unet,
+        vae=tiny_vae(seed=seed),
+        text_encoder=tiny_text_encoder(width=width, seed=seed),
+        tokenizer=build_clip_tokenizer(pad_token="!"),
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+
+
 def sd15_vae(seed: int = 0, device: str | torch.device = "cpu"):
     """Stable Diffusion 1.x's AutoencoderKL architecture (83.7M parameters) with random weights."""
     from diffusers import AutoencoderKL
@@ -190,3 +302,90 @@ def sd15_shaped_pipeline(seed: int = 0):
         feature_extractor=None,
         requires_safety_checker=False,
     )
+
+
+SDXL_UNET_CONFIG = {
+    "sample_size": 128,
+    "in_channels": 4,
+    "out_channels": 4,
+    "layers_per_block": 2,
+    "block_out_channels": (320, 640, 1280),
+    "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    "transformer_layers_per_block": (1, 2, 10),
+    "attention_head_dim": (5, 10, 20),
+    "cross_attention_dim": 2048,
+    "use_linear_projection": True,
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 256,
+    "projection_class_embeddings_input_dim": 2816,
+    "norm_num_groups": 32,
+}  # stabilityai/stable-diffusion-xl-base-1.0 unet/config.json (the fields that shape it)
+
+
+class _KVOnly(torch.nn.Module):
+    """A cross-attention module reduced to what the erasers read: bias-free to_k and to_v."""
+
+    is_cross_attention = True
+
+    def __init__(self, d_out: int, d_in: int) -> None:
+        super().__init__()
+        self.to_k = torch.nn.Linear(d_in, d_out, bias=False)
+        self.to_v = torch.nn.Linear(d_in, d_out, bias=False)
+
+
+def sdxl_kv_unet(seed: int = 0, device: str | torch.device = "cpu"):
+    """Every attn2 to_k/to_v of SDXL base's UNet (70 modules, 140 matrices, 2048-wide input),
+    with the real state-dict names, in the real module order, with random weights; nothing else
+    of the UNet (2.6B parameters) is built. Names and shapes are read from the real architecture
+    instantiated on the meta device."""
+    from diffusers import UNet2DConditionModel
+    from diffusers.configuration_utils import FrozenDict
+
+    with torch.device("meta"):
+        real = UNet2DConditionModel(**SDXL_UNET_CONFIG)
+    shapes = [
+        (name, tuple(module.to_k.weight.shape))
+        for name, module in real.named_modules()
+        if name.endswith("attn2") and getattr(module, "is_cross_attention", False)
+    ]
+    _seeded(seed)
+    root = torch.nn.Module()
+    with torch.device(device):
+        for name, (d_out, d_in) in shapes:
+            parent = root
+            parts = name.split(".")
+            for part in parts[:-1]:
+                if not hasattr(parent, part):
+                    parent.add_module(part, torch.nn.Module())
+                parent = getattr(parent, part)
+            layer = _KVOnly(d_out, d_in)
+            std = d_in**-0.5
+            torch.nn.init.normal_(layer.to_k.weight, std=std)
+            torch.nn.init.normal_(layer.to_v.weight, std=std)
+            parent.add_module(parts[-1], layer)
+    root.config = FrozenDict(SDXL_UNET_CONFIG)
+    return root.eval()
+
+
+def vit_bigg_text_encoder(seed: int = 0, device: str | torch.device = "cpu"):
+    """OpenCLIP ViT-bigG/14's text tower as SDXL's `text_encoder_2` (695M parameters, with
+    projection), random weights."""
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection
+
+    _seeded(seed)
+    cfg = CLIPTextConfig(
+        vocab_size=49408,
+        hidden_size=1280,
+        intermediate_size=5120,
+        num_hidden_layers=32,
+        num_attention_heads=20,
+        max_position_embeddings=77,
+        hidden_act="gelu",
+        projection_dim=1280,
+        bos_token_id=0,
+        eos_token_id=2,
+        pad_token_id=1,
+    )
+    with torch.device(device):
+        return CLIPTextModelWithProjection(cfg).eval()

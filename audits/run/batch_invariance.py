@@ -20,7 +20,10 @@ import torch
 
 
 def _rows(value: Any, spans: list[tuple[int, int]], n: int) -> Any:
-    """Rows `spans` of a batch-sized tensor (other arguments pass through unchanged)."""
+    """Rows `spans` of a batch-sized tensor, also inside a dict (SDXL's `added_cond_kwargs`);
+    other arguments pass through unchanged."""
+    if isinstance(value, dict):
+        return {k: _rows(v, spans, n) for k, v in value.items()}
     if isinstance(value, torch.Tensor) and value.ndim > 0 and value.shape[0] == n:
         return (
             torch.cat([value[a:b] for a, b in spans]) if len(spans) > 1 else value[slice(*spans[0])]
@@ -33,8 +36,8 @@ def _map(out: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
         return fn(out)
     if isinstance(out, tuple):
         return tuple(_map(o, fn) for o in out)
-    if hasattr(out, "to_tuple"):
-        return _map(out.to_tuple(), fn)
+    if hasattr(out, "to_tuple"):  # a ModelOutput keeps its type (SDXL reads `.hidden_states`)
+        return type(out)(**{k: _map(v, fn) for k, v in out.items()})
     raise TypeError(f"cannot split outputs of type {type(out).__name__}")
 
 
@@ -42,6 +45,8 @@ def _cat(parts: list[Any]) -> Any:
     first = parts[0]
     if isinstance(first, torch.Tensor):
         return torch.cat(parts)
+    if hasattr(first, "to_tuple"):
+        return type(first)(**{k: _cat([p[k] for p in parts]) for k in first})
     return tuple(_cat([p[k] for p in parts]) for k in range(len(first)))
 
 
@@ -76,8 +81,11 @@ def per_group(fn: Callable[..., Any], sizes: Sequence[int]) -> Callable[..., Any
 
 @contextmanager
 def grouped(pipe, sizes: Sequence[int]):
-    """Inside the block, the text encoder, UNet and VAE decoder see one image group at a time."""
+    """Inside the block, the text encoder(s), UNet and VAE decoder see one image group at a
+    time."""
     patched = [(pipe.unet, "forward"), (pipe.vae, "decode"), (pipe.text_encoder, "forward")]
+    if getattr(pipe, "text_encoder_2", None) is not None:  # SDXL
+        patched.append((pipe.text_encoder_2, "forward"))
     for module, attr in patched:
         setattr(module, attr, per_group(getattr(module, attr), sizes))
     try:

@@ -87,10 +87,11 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     scorers, metrics, not_computed = selected(suite, profile_name, req.skip_unavailable)
     out = Path(req.out) if req.out else default_out(suite, profile_name)
     old = check_out_dir(out)
-    assert suite.model is not None
-    model_id = req.model or suite.model.id
+    suite_model = suite.profile(profile_name).model
+    assert suite_model is not None
+    model_id = req.model or suite_model.id
     model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
-    revision = None if req.model or Path(model_path).exists() else suite.model.revision
+    revision = None if req.model or Path(model_path).exists() else suite_model.revision
     from audits.run.preflight import preflight_items, require
 
     require(preflight_items(req, suite, profile_name, scorers))  # before anything heavy loads
@@ -120,6 +121,7 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     dtype = sampling_dtype(precision, req.device)
     pipe, ref = load_pipeline(model_path, revision=revision, device=req.device, dtype=dtype)
     ref = replace(ref, model=model_id)  # records name the model as the suite or --model did
+    check_family(pipe, suite_model.family, model_id, say)
     model = model_fingerprint(pipe, ref)
     identity = run_identity(
         suite.name,
@@ -163,6 +165,19 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     counts = run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say, ranks)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return RunSummary(out, counts, _read_results(run))
+
+
+def check_family(pipe, declared: str, model_id: str, say: Say) -> str:
+    """Refuse a pipeline of no supported family (one line naming what was found); say so when
+    it is not the family the suite or profile declares (a `--model` of another family)."""
+    from audits.models.families import detect
+    from audits.registry import MODEL_FAMILIES
+
+    found = detect(pipe)
+    expected = MODEL_FAMILIES.get(declared).structure
+    if found != expected:
+        say(f"note: {model_id} is a {found} pipeline; the suite declares family {declared}")
+    return found
 
 
 def run_stages(

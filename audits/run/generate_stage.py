@@ -74,10 +74,15 @@ def generate_batch(
 
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
     negative = sampling["negative_prompt"]
+    if prompt_embeds is None:
+        text: dict[str, Any] = {"prompt": prompts}
+    else:  # SDXL also takes the prompts' pooled embeddings (audits.models.families)
+        from audits.models.families import prompt_embeds_inputs
+
+        text = prompt_embeds_inputs(pipe, prompts, prompt_embeds)
     with grouped(pipe, groups):
         out = pipe(
-            prompt=prompts if prompt_embeds is None else None,
-            prompt_embeds=prompt_embeds,
+            **text,
             negative_prompt=[negative] * len(prompts) if negative else None,
             num_inference_steps=sampling["steps"],
             guidance_scale=sampling["guidance_scale"],

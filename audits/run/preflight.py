@@ -209,10 +209,11 @@ def evaluator_items(suite: Suite, scorers: list[str]) -> list[Item]:
 def preflight_items(req: RunRequest, suite: Suite, profile: str, scorers: list[str]) -> list[Item]:
     """Every check that needs no model: sampler, model, evaluators, remote prompt sets."""
     gen = suite.profile(profile).generation
-    assert suite.model is not None
-    model_id = req.model or suite.model.id
-    model_path = model_location(model_id, suite.root)
-    revision = None if req.model or Path(model_path).exists() else suite.model.revision
+    model = suite.profile(profile).model  # the profile's own model, else the suite's
+    assert model is not None
+    model_id = req.model or model.id
+    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
+    revision = None if req.model or Path(model_path).exists() else model.revision
     items = [sampler_item(gen.sampler, req.steps or gen.steps), model_item(model_path, revision)]
     items += evaluator_items(suite, scorers)
     items += dataset_items(suite, list(suite.profile(profile).probes))

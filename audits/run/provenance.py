@@ -25,15 +25,18 @@ def resolved_revision(pipe) -> str | None:
 def model_fingerprint(pipe, ref) -> dict[str, Any]:
     from audits.models.loading import module_sha256
 
+    weights = {
+        "unet": module_sha256(pipe.unet),
+        "text_encoder": module_sha256(pipe.text_encoder),
+        "vae": module_sha256(pipe.vae),
+    }
+    if getattr(pipe, "text_encoder_2", None) is not None:  # SDXL
+        weights["text_encoder_2"] = module_sha256(pipe.text_encoder_2)
     return {
         "id": ref.model,
         "revision": ref.revision,
         "resolved_revision": resolved_revision(pipe),
-        "weights_sha256": {
-            "unet": module_sha256(pipe.unet),
-            "text_encoder": module_sha256(pipe.text_encoder),
-            "vae": module_sha256(pipe.vae),
-        },
+        "weights_sha256": weights,
         "pipeline_class": type(pipe).__name__,
     }
 

@@ -154,6 +154,11 @@ class GenerationSpec(_FromConfig):
             kw["negative_prompt"] = node.child("negative_prompt").str(allow_empty=True)
         if node.has("safety_checker"):
             kw["safety_checker"] = node.child("safety_checker").bool()
+            if kw["safety_checker"]:  # never silently ignored: runs always sample without it
+                raise node.child("safety_checker").error(
+                    "must be false: audits always sample without the safety checker (it blacks"
+                    " out flagged images, hiding what the model makes)"
+                )
         return replace(base, **kw) if base else cls(**kw)
 
     def to_config(self) -> dict[str, Any]:
@@ -644,10 +649,12 @@ class ProfileSpec(_NamedFromConfig):
     methods: tuple[str, ...] = ()
     attacks: tuple[str, ...] = ()
     generation: dict[str, Any] = field(default_factory=dict)
+    model: ModelSpec | None = None  # audits another model than the suite's (e.g. an SDXL base)
 
     @classmethod
     def from_node(cls, name: str, node: Node) -> ProfileSpec:
-        node.mapping(("kind", "cites", "description", *SELECTIONS, "generation"), ("kind",))
+        keys = ("kind", "cites", "description", *SELECTIONS, "generation", "model")
+        node.mapping(keys, ("kind",))
         kw: dict[str, Any] = {"name": name, "kind": node.child("kind").choice(PROFILE_KINDS)}
         if node.has("cites"):
             kw["cites"] = node.child("cites").str()
@@ -661,6 +668,8 @@ class ProfileSpec(_NamedFromConfig):
             gen = node.child("generation")
             gen.mapping(_GEN_KEYS)
             kw["generation"] = gen.plain()
+        if node.has("model"):
+            kw["model"] = ModelSpec.from_node(node.child("model"))
         spec = cls(**kw)
         if spec.kind == "paper" and not spec.cites:
             raise node.error("a paper profile needs 'cites' (the paper and table it reproduces)")
@@ -677,6 +686,8 @@ class ProfileSpec(_NamedFromConfig):
                 out[key] = list(getattr(self, key))
         if self.generation:
             out["generation"] = self.generation
+        if self.model is not None:
+            out["model"] = self.model.to_config()
         return out
 
 

@@ -70,6 +70,7 @@ class Profile:
     metrics: tuple[str, ...]
     methods: tuple[str, ...]
     attacks: tuple[str, ...]
+    model: ModelSpec | None = None  # the profile's model, else the suite's
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ class Suite:
         if spec.generation:
             generation = GenerationSpec.from_node(Node.root(spec.generation), base=generation)
         picked = {key: getattr(spec, key) or tuple(getattr(self, key)) for key in SELECTIONS}
-        return Profile(spec.name, spec.kind, spec.cites, generation, **picked)
+        model = spec.model or self.model
+        return Profile(spec.name, spec.kind, spec.cites, generation, **picked, model=model)
 
     def to_config(self) -> dict[str, Any]:
         """The resolved suite as plain data (tables as path + content hash)."""

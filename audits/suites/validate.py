@@ -65,6 +65,10 @@ def _registry_names(c: _Checker) -> None:
     s = c.suite
     if s.model is not None:
         c.registered(REGISTRIES["model_families"], s.model.family, ("model", "family"))
+    for name, profile in s.profiles.items():
+        if profile.model is not None:
+            path = ("profiles", name, "model", "family")
+            c.registered(REGISTRIES["model_families"], profile.model.family, path)
     for section, registry in (
         ("probes", "probes"),
         ("scorers", "scorers"),

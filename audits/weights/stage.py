@@ -380,6 +380,10 @@ def run_weights(req, say) -> Any:
     from runfmt.atomic import write_json
 
     check_options(req)
+    if getattr(req, "steps", None) is not None or getattr(req, "size", None) is not None:
+        from audits.errors import AuditError
+
+        raise AuditError("--steps and --size change images; --stages weights makes none")
     started = time.perf_counter()
     suite = load_suite(req.suite)
     profile_name = suite.profile(req.profile).name

@@ -194,3 +194,58 @@ def test_erasers_lists_every_method_and_marks_partial_ones(capsys):
     names = {line.split()[0] for line in lines}
     assert {"none", "scapre", "uce", "time", "rece", "speed", "mace-cfr", "checkpoint"} <= names
     assert any(line.startswith("mace-cfr") and "PARTIAL" in line for line in lines)
+
+
+@pytest.mark.parametrize("method", ["scapre", "uce", "time", "rece", "speed", "mace-cfr"])
+def test_erase_an_sdxl_folder_with_every_method(tiny_sdxl_dir, tmp_path, capsys, method):
+    from diffusers import StableDiffusionXLPipeline
+    from safetensors.torch import load_file
+
+    out = tmp_path / "edit"
+    args = ["erase", "--model", str(tiny_sdxl_dir), "--concepts", "tench, church"]
+    erase_ok([*args, "--method", method, "--out", str(out)], capsys)
+    record = json.loads((out / "edit.json").read_text())
+    assert record["model"]["family"] == "sdxl"
+    assert len(record["model"]["text_encoder_2_sha256"]) == 64
+    delta = load_file(str(out / "delta.safetensors"))
+    assert delta and all(w.shape[1] == 80 for w in delta.values())
+    edited = StableDiffusionXLPipeline.from_pretrained(out, local_files_only=True)
+    params = dict(edited.unet.named_parameters())
+    assert all(torch.equal(params[n], w) for n, w in delta.items())
+
+
+def test_erase_links_the_base_files_and_writes_only_the_edited_tensors(
+    tiny_pipe_dir, tmp_path, capsys
+):
+    from diffusers import StableDiffusionPipeline
+    from safetensors.torch import load_file
+
+    args = ["erase", "--model", str(tiny_pipe_dir), "--concepts", "tench", "--preset", "imagenette"]
+    erase_ok([*args, "--out", str(tmp_path / "linked")], capsys)
+    erase_ok([*args, "--out", str(tmp_path / "full"), "--full-copy"], capsys)
+    linked, full = tmp_path / "linked", tmp_path / "full"
+    record = json.loads((linked / "edit.json").read_text())
+    assert record["pipeline"]["layout"] == "linked" and record["pipeline"]["links"] == "hard"
+    assert json.loads((full / "edit.json").read_text())["pipeline"]["layout"] == "full copy"
+    base_te = tiny_pipe_dir / "text_encoder" / "model.safetensors"
+    assert (linked / "text_encoder" / "model.safetensors").stat().st_ino == base_te.stat().st_ino
+    base_unet = tiny_pipe_dir / "unet" / "diffusion_pytorch_model.safetensors"
+    shard1 = linked / "unet" / "diffusion_pytorch_model-00001-of-00002.safetensors"
+    assert shard1.stat().st_ino == base_unet.stat().st_ino
+    shard2 = load_file(str(linked / "unet" / "diffusion_pytorch_model-00002-of-00002.safetensors"))
+    assert set(shard2) == set(record["tensors"])
+    new_bytes = sum(
+        f.stat().st_size for f in linked.rglob("*") if f.is_file() and f.stat().st_nlink == 1
+    )
+    assert new_bytes < base_unet.stat().st_size / 4  # the edited tensors and records only
+    a = StableDiffusionPipeline.from_pretrained(linked, local_files_only=True)
+    b = StableDiffusionPipeline.from_pretrained(full, local_files_only=True)
+    for (name, p), q in zip(a.unet.state_dict().items(), b.unet.state_dict().values(), strict=True):
+        assert torch.equal(p, q), name
+    for part in ("text_encoder", "vae"):
+        for p, q in zip(
+            getattr(a, part).state_dict().values(),
+            getattr(b, part).state_dict().values(),
+            strict=True,
+        ):
+            assert torch.equal(p, q)

@@ -334,3 +334,11 @@ def test_yaml_tags_that_build_objects_are_refused(tmp_path):
     text = _with("version: 0.1.0", "version: !!python/object:os.system 'echo'")
     message = load_error(write_suite(tmp_path / "s", text))
     assert "suite.yaml, line 4: invalid YAML" in message
+
+
+def test_a_safety_checker_is_refused_not_ignored(tmp_path):
+    folder = write_suite(
+        tmp_path / "s", _with("  steps: 20\n", "  steps: 20\n  safety_checker: true\n")
+    )
+    message = load_error(folder)
+    assert "field 'generation.safety_checker'" in message and "must be false" in message
