@@ -154,3 +154,32 @@ def test_run_refuses_a_bad_block_before_any_model_loads(tmp_path, monkeypatch):
     with pytest.raises(AuditError, match=r"field 'methods\.scapre\.config\.lamda'"):
         run_suite(RunRequest(suite=str(folder), out=tmp_path / "run"), say=lambda _: None)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_plugin_probe_kind_that_yields_nothing_is_refused(tmp_path):
+    """A probe of a registered plugin kind runs that kind's function; an empty result is an
+    error, never a probe that silently has no prompts."""
+    from audits.errors import AuditError
+    from audits.registry import PROBES
+    from audits.suites.cases import PromptCase, probe_cases
+
+    def one_prompt(suite, probe, generation):
+        return [PromptCase(probe.name, "a photo of a cat", generation.seeds, "cat", "plugin")]
+
+    PROBES.register("arch_test_empty", lambda suite, probe, generation: [])
+    PROBES.register("arch_test_one", one_prompt)
+    try:
+        old = "  adversarial:\n    kind: prompt_table"
+        for kind in ("arch_test_empty", "arch_test_one"):
+            new = f"  plug:\n    kind: {kind}\n    purpose: target\n" + old
+            suite = load_suite(_suite(tmp_path / kind, old, new), tokens=False)
+            if kind == "arch_test_empty":
+                with pytest.raises(AuditError, match="probe 'plug' .* yields no prompt cases"):
+                    probe_cases(suite, "plug")
+            else:
+                assert [c.prompt for c in probe_cases(suite, "plug")] == ["a photo of a cat"]
+    finally:
+        PROBES._targets.pop("arch_test_empty", None)
+        PROBES._targets.pop("arch_test_one", None)
+        PROBES._loaded.pop("arch_test_empty", None)
+        PROBES._loaded.pop("arch_test_one", None)
