@@ -33,7 +33,7 @@ probes:
   adversarial: {{kind: prompt_table, purpose: adversarial, table: adversarial.csv, seeds: [0]}}
   general: {{kind: prompt_table, purpose: quality, table: general.csv, seeds: [0]}}
 scorers:
-  clip: {{kind: clip_zeroshot, label_space: concepts, params: {clip}}}
+  clip: {{kind: clip_zeroshot, label_space: concepts, params: {clip_zs}}}
   clip_score: {{kind: clip_score, params: {clip}}}
   fid: {{kind: fid, params: {clip}}}
   drift: {{kind: image_distance, params: {{distance: pixel-rmse}}}}
@@ -53,17 +53,18 @@ methods:
   scapre: {{kind: scapre}}
 """
 
-CLIP_PARAMS = (
-    "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt,"
-    ' templates: ["a photo of a {label}."]}'
-)
+CLIP_PARAMS = "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt}"
+# the zero-shot classifier also reads label templates (the other scorers refuse the key)
+CLIP_ZS_PARAMS = CLIP_PARAMS[:-1] + ', templates: ["a photo of a {label}."]}'
 
 
 def write_suite(folder: Path, model_dir: Path, clip_dir: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("tiny-clip.json", "tiny-clip.pt"):
         shutil.copy(clip_dir / name, folder / name)
-    (folder / "suite.yaml").write_text(SUITE_YAML.format(model=model_dir, clip=CLIP_PARAMS))
+    (folder / "suite.yaml").write_text(
+        SUITE_YAML.format(model=model_dir, clip=CLIP_PARAMS, clip_zs=CLIP_ZS_PARAMS)
+    )
     (folder / "concepts.csv").write_text("concept,role\ncat,target\ndog,target\nfox,retain\n")
     (folder / "adversarial.csv").write_text(
         "prompt,concept,family\na kitten,cat,paraphrase\na dgo,dog,misspelling\n"
