@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
@@ -46,8 +45,14 @@ class OverallAccParams(MetricParams):
 class UQParams(MetricParams):
     forget_metric: str = ""
     quality_metric: str = ""
-    normalise_over: Literal["methods_in_table"] = "methods_in_table"
-    std: Literal["population"] = "population"  # the paper's choice
+    normalise_over: str = "methods_in_table"
+    std: str = "population"
+
+    def validate(self) -> None:
+        if self.normalise_over != "methods_in_table":
+            raise self.fail("normalise_over", "normalise_over must be methods_in_table")
+        if self.std != "population":
+            raise self.fail("std", "std must be population (the paper's choice)")
 
 
 class OverallAcc(DerivedMetric):
