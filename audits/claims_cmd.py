@@ -14,8 +14,13 @@ def claims(
 ) -> None:
     """Check the paper's claims against RUN, print the verdicts and write RUN/claims.json."""
     from audits.claims import format_claims, write_claims
+    from audits.run.lock import run_lock
 
-    doc = write_claims(run)
+    if not (run / "manifest.json").is_file():
+        doc = write_claims(run)  # its own one-line refusal for a folder that is not a run
+    else:
+        with run_lock(run, "run folder"):
+            doc = write_claims(run)
     if as_json:
         typer.echo(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False))
         return

@@ -1,11 +1,13 @@
 """The `scapre-audit` command line. Each command lives in its own module; this file wires them.
 
-Errors a user can act on (AuditError, ScaPreError) print one line and exit with code 2;
-`--debug` shows the traceback instead.
+Errors a user can act on (AuditError, ScaPreError) and failures of the environment (OSError:
+disk full, read-only or missing folders) print one line, `error: ...`, with control characters
+shown as escapes, and exit with code 2; `--debug` shows the traceback instead.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -87,17 +89,32 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    # libraries log only errors: a refusal is the one `error:` line, not a log line before it
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     _register_commands()
+    from audits.textsafe import printable
+
     try:
         app(args=argv, prog_name="scapre-audit", standalone_mode=True)
-    except (AuditError, ScaPreError) as err:
+    except (AuditError, ScaPreError, OSError) as err:
         if debug:
             raise
-        typer.echo(f"error: {err}", err=True)
+        message = _os_message(err) if isinstance(err, OSError) else str(err)
+        typer.echo(f"error: {printable(message)}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+
+
+def _os_message(err: OSError) -> str:
+    """`cannot write|read PATH: No space left on device` for a failure of the file system."""
+    reason = err.strerror or str(err) or type(err).__name__
+    if err.filename is None:
+        return f"{reason} ({type(err).__name__})"
+    target = err.filename if err.filename2 is None else f"{err.filename} -> {err.filename2}"
+    return f"{target}: {reason}"
 
 
 if __name__ == "__main__":

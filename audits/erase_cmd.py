@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +35,10 @@ def parse_concepts(concepts: str | None, concepts_file: Path | None) -> list[str
         except OSError as err:
             reason = err.strerror or type(err).__name__
             raise AuditError(f"cannot read --concepts-file {concepts_file}: {reason}") from err
+        except UnicodeDecodeError as err:
+            raise AuditError(
+                f"--concepts-file {concepts_file} is not UTF-8 text (byte {err.start})"
+            ) from None
         for number, line in enumerate(text.splitlines(), 1):
             line = line.strip()
             if line and not line.startswith("#"):
@@ -77,6 +80,12 @@ def erase(
     eraser = build_eraser(method, preset, list(overrides or []))
     concept_list = parse_concepts(concepts, concepts_file)
     check_out_dir(out)
+    from runfmt.staging import check_writable
+
+    try:
+        check_writable(out.resolve().parent, out.name)  # before the model loads
+    except OSError as err:
+        raise AuditError(f"cannot write to --out {out}: {err.strerror or err}") from None
     if device.startswith("cuda"):
         import torch
 
@@ -193,10 +202,12 @@ def _write_edit_dir(
 
     import scapre
     from audits.edit_folder import linkable, write_linked
+    from runfmt.staging import clean_leftovers, staging_dir
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    clean_leftovers(out.parent, recursive=False)  # staging folders of killed erases
+    staging = staging_dir(out.parent, out.name)
     try:
         why = "--full-copy" if full_copy else linkable(base)
         if not why:

@@ -12,10 +12,11 @@ throughput(N) / (N * throughput(1)). The baseline is a plain diffusers loop in t
 pipeline, prompts, seeds, steps and batch size; one process). Both sides include their first
 call (no separate warm-up).
 
-CPU: the toy world's model (audits/toyworld/weights/pipeline), 32x32, every process with one torch
-thread so that two processes use two cores. CUDA: an SD 1.5-shaped pipeline with random weights
-(UNet and text encoder from audits/models/tiny.py, the SD VAE configuration) at 512x512 in fp16,
-with 1 and all visible GPUs. Results go to benchmarks/results/scaling-<device>.json.
+CPU: the toy world's model (audits/toyworld/weights/pipeline), 32x32, DPM-Solver++ 20 steps,
+every process with one torch thread so that two processes use two cores. CUDA: an SD 1.5-shaped
+pipeline with random weights (`audits.models.tiny.sd15_shaped_pipeline`) at 512x512 in fp16 with
+the SD suites' sampler (PNDM, 50 steps: the reference of `scapre-audit plan`'s GPU-hours), with 1
+and all visible GPUs. Results go to benchmarks/results/scaling-<device>.json.
 """
 
 from __future__ import annotations
@@ -146,9 +147,10 @@ def plain_loop(model: Path, prompts: list[str], args) -> dict:
         str(model), dtype=dtype, safety_checker=None, requires_safety_checker=False
     ).to(args.device)
     pipe.set_progress_bar_config(disable=True)
-    name = {"dpmsolver++": "DPMSolverMultistepScheduler", "ddim": "DDIMScheduler"}[args.sampler]
-    extra = {"algorithm_type": "dpmsolver++"} if args.sampler == "dpmsolver++" else {}
-    pipe.scheduler = getattr(diffusers, name).from_config(pipe.scheduler.config, **extra)
+    sys.path.insert(0, str(ROOT))
+    from audits.run.generate_stage import set_scheduler
+
+    set_scheduler(pipe, args.sampler)  # the very scheduler the engine builds
     work = [(p, s) for p in prompts for s in range(args.seeds)]
     if args.device == "cuda":
         torch.cuda.synchronize()
@@ -178,37 +180,13 @@ def plain_loop(model: Path, prompts: list[str], args) -> dict:
 
 
 def sd15_shaped_pipeline(folder: Path) -> Path:
-    """SD 1.5's UNet, text encoder and VAE shapes with random weights, saved as a pipeline."""
+    """SD 1.5's architecture and scheduler config with random weights, saved in fp16."""
     import torch
-    from diffusers import AutoencoderKL, StableDiffusionPipeline
 
     sys.path.insert(0, str(ROOT))
-    from audits.models.clip_tokenizer import build_clip_tokenizer
-    from audits.models.tiny import sd15_shaped_unet, tiny_scheduler, vit_l14_text_encoder
+    from audits.models.tiny import sd15_shaped_pipeline as build
 
-    vae = AutoencoderKL(  # the SD 1.x VAE configuration
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(128, 256, 512, 512),
-        layers_per_block=2,
-        latent_channels=4,
-        norm_num_groups=32,
-        sample_size=512,
-        scaling_factor=0.18215,
-    ).eval()
-    pipe = StableDiffusionPipeline(
-        unet=sd15_shaped_unet(),
-        vae=vae,
-        text_encoder=vit_l14_text_encoder(),
-        tokenizer=build_clip_tokenizer(),
-        scheduler=tiny_scheduler(),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    pipe.to(dtype=torch.float16).save_pretrained(folder)  # loaded in fp16 anyway; half the bytes
+    build().to(dtype=torch.float16).save_pretrained(folder)  # loaded in fp16 anyway
     return folder
 
 
@@ -232,7 +210,8 @@ def main() -> None:
     parser.add_argument("--processes", default=None, help="e.g. 1,2 (CUDA: 1 and all GPUs)")
     parser.add_argument("--concepts", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=None, help="images per concept")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=None, help="default: 50 (CUDA), 20 (CPU)")
+    parser.add_argument("--sampler", default=None, help="default: pndm (CUDA), dpmsolver++")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -243,7 +222,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     args.size = 512 if cuda else 32
     args.precision = "fp16" if cuda else "fp32"
-    args.sampler = "ddim" if cuda else "dpmsolver++"
+    args.sampler = args.sampler or ("pndm" if cuda else "dpmsolver++")  # pndm: the SD suites'
+    args.steps = args.steps or (50 if cuda else 20)
     args.seeds = args.seeds or (16 if cuda else 32)
     gpus = torch.cuda.device_count() if cuda else 0
     default = f"1,{gpus}" if cuda and gpus > 1 else ("1" if cuda else "1,2")

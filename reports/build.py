@@ -12,13 +12,13 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from reports import exports
 from reports.compare import group_by_suite, suite_warnings
+from reports.evaluators import weights_status, weights_warnings
 from reports.glossary import TERMS, glossary
 from reports.images import ImageStore
 from reports.render import TEMPLATES, render
@@ -39,6 +39,7 @@ from reports.tables import (
 from reports.weights import NOTE as WEIGHTS_NOTE
 from reports.weights import weight_tables
 from runfmt import AuditError, Run, read_run
+from runfmt.staging import clean_leftovers, staging_dir
 
 MARKER = "report.json"  # written in every report folder; only such a folder is ever replaced
 REPORT_SCHEMA = "scapre-audit/report/1"
@@ -74,6 +75,7 @@ def _provenance(run: Run) -> dict[str, Any]:
         "identity_recipe": results.get("identity_recipe", ""),
         "methods": results.get("methods") or {},
         "evaluators": results.get("evaluators") or {},
+        "evaluator_weights": weights_status(results.get("evaluators") or {}),
         "prompt_sets": results.get("prompt_sets") or {},
     }
 
@@ -188,7 +190,11 @@ def render_run(
     ]
     if up:
         nav.insert(0, ("All runs", up))
-    common = {"root": "", "nav": nav, "warnings": list(warnings)}
+    common = {
+        "root": "",
+        "nav": nav,
+        "warnings": [*warnings, *weights_warnings(run.results.get("evaluators") or {})],
+    }
 
     probes_of = concept_probes(run)
     names = list(probes_of)
@@ -294,13 +300,38 @@ def _label(run: Run, used: set[str]) -> str:
     return label
 
 
-def _check_out(out: Path) -> None:
-    """Only an empty folder or a previous report may be replaced."""
+# every name a report writes at its top level; a folder holding anything else is not ours
+_REPORT_ENTRY = re.compile(
+    r"^(index\.html|style\.css|report\.json|concepts(-\d+)?\.html|concept-\d+\.html"
+    r"|tables|img|runs)$"
+)
+
+
+def _check_out(out: Path, runs: Sequence[Run] = ()) -> None:
+    """Only an empty folder or a folder this tool provably wrote may be replaced: its marker
+    parses and carries the report schema, and every entry in it is a name a report writes.
+    A folder that holds one of the runs being reported is never replaced."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise AuditError(f"refusing to write the report to {out}: it is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+    target = out.resolve()
+    for run in runs:
+        if run.root.resolve().is_relative_to(target):
+            raise AuditError(f"refusing to write the report to {out}: it holds the run {run.root}")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    try:
+        marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        marker = None
+    if not isinstance(marker, dict) or marker.get("schema") != REPORT_SCHEMA:
         raise AuditError(
             f"refusing to replace {out}: it is not empty and not a scapre-audit report"
+            f" (no {MARKER} with schema {REPORT_SCHEMA})"
+        )
+    foreign = sorted(p.name for p in out.iterdir() if not _REPORT_ENTRY.match(p.name))
+    if foreign:
+        raise AuditError(
+            f"refusing to replace {out}: it holds {foreign[0]!r}, which no report writes"
         )
 
 
@@ -317,9 +348,10 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
             raise AuditError("several runs need --out (the folder for the comparison report)")
         out = runs[0].root / "report"
     out = Path(out)
-    _check_out(out)
+    _check_out(out, runs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    _clean_staging(out)
+    tmp = staging_dir(out.parent, out.name)
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; a report is meant to be served
     try:
         sizes: dict[str, int] = {}
@@ -372,6 +404,7 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
             "pages": len(sizes),
         }
         _write(tmp / MARKER, json.dumps(marker, indent=1) + "\n")
+        _check_out(out, runs)  # again: the folder may have changed while the report rendered
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -379,17 +412,23 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
     return out
 
 
+def _clean_staging(out: Path) -> None:
+    """Remove the staging folders that killed report builds left beside `out`."""
+    clean_leftovers(out.parent, recursive=False)
+
+
 def _previous(out: Path, sub: str = "") -> Path | None:
     """The earlier report at `out` (or its part `sub`), whose thumbnails can be reused."""
     folder = out / sub if sub else out
-    return folder if (out / MARKER).is_file() and folder.is_dir() else None
+    usable = folder.is_dir() and not folder.is_symlink()
+    return folder if (out / MARKER).is_file() and usable else None
 
 
 def _replace(tmp: Path, out: Path) -> None:
     """Put `tmp` at `out`; the old report is moved aside first and removed only after."""
     old = None
     if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old = staging_dir(out.parent, out.name, "old")
         os.replace(out, old / "report")
     os.replace(tmp, out)
     if old is not None:

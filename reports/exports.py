@@ -13,8 +13,6 @@ a reader never mistakes the paper's number for ours.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -216,7 +214,7 @@ def _md_escape(text: str) -> str:
     out = text.replace("\\", "\\\\")
     for ch in "|<>*_`[]#":
         out = out.replace(ch, "\\" + ch)
-    return out.replace("\n", " ")
+    return "".join(" " if _is_control(ch) else ch for ch in out)
 
 
 def to_markdown(table: PaperTable) -> str:
@@ -250,7 +248,13 @@ _LATEX = {
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX.get(ch, ch) for ch in text)
+    """Text safe in a LaTeX cell or `%` comment: specials escaped, control characters (a line
+    break would end a comment and let the rest run as LaTeX) become spaces."""
+    return "".join(_LATEX.get(ch, " " if _is_control(ch) else ch) for ch in text)
+
+
+def _is_control(ch: str) -> bool:
+    return ord(ch) < 32 or 127 <= ord(ch) < 160
 
 
 def to_latex(table: PaperTable) -> str:
@@ -281,9 +285,22 @@ def _latex_marks(marks: str) -> str:
     return marks.replace("\u2020", "\\dagger").replace("\u2021", "\\ddagger")
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+_QUOTE = ('"', ",", "\r", "\n", "\t")
+
+
 def csv_text(text: str) -> str:
-    """A label a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """A label a spreadsheet will not run as a formula: a cell starting (after any spaces) with
+    = + - @ TAB CR or LF gets a leading apostrophe."""
+    return "'" + text if text.lstrip(" ")[:1] in _FORMULA else text
+
+
+def csv_field(text: str) -> str:
+    """One CSV field: quoted (quotes doubled) when it holds a quote, comma, CR, LF or TAB, so no
+    character of it can end a row or a cell."""
+    if any(ch in text for ch in _QUOTE):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def footnotes_of(table: PaperTable) -> list[str]:
@@ -292,11 +309,9 @@ def footnotes_of(table: PaperTable) -> list[str]:
 
 
 def to_csv(table: PaperTable) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
     marked = bool(table.marks)
     head = ["method"] + [csv_text(c.header) for c in table.columns]
-    writer.writerow(head + (["substituted"] if marked else []))
+    rows = [head + (["substituted"] if marked else [])]
     for i, (label, values) in enumerate(table.rows):
         cells = [csv_text(label)] + ["" if v is None else f"{v:.6g}" for v in values]
         if marked:  # numbers stay numbers; which of them are substitutions, in words
@@ -304,8 +319,8 @@ def to_csv(table: PaperTable) -> str:
             cells.append(
                 "; ".join(f"{c.header} {m}" for c, m in zip(table.columns, marks, strict=True) if m)
             )
-        writer.writerow(cells)
+        rows.append(cells)
     if marked:
         for note in footnotes_of(table):
-            writer.writerow([csv_text(note)])
-    return buf.getvalue()
+            rows.append([csv_text(note)])
+    return "".join(",".join(csv_field(cell) for cell in row) + "\n" for row in rows)

@@ -91,7 +91,7 @@ def _thumbnail(job: tuple[Path, Path]) -> bool:
             factor = max(1, math.ceil(max(rgb.size) / THUMB_PX))
             rgb.reduce(factor).save(target, "JPEG", quality=85)
         return True
-    except (OSError, UnidentifiedImageError, ValueError):
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         Image.new("RGB", (8, 8), (200, 200, 200)).save(target, "JPEG")
         return False
 

@@ -1,4 +1,7 @@
-"""Atomic file writes: a reader (or a resumed run) sees a whole file or none, never a part."""
+"""Atomic file writes: a reader (or a resumed run) sees a whole file or none, never a part.
+
+Temporary files are named after their writer (`runfmt.staging`), so a killed writer's leftovers
+are removed by the next run (`clean_leftovers`)."""
 
 from __future__ import annotations
 
@@ -9,11 +12,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from runfmt.staging import clean_leftovers, staging_dir, writer_prefix
+
+__all__ = ["clean_leftovers", "staging_dir", "write_bytes", "write_json", "read_json"]
+
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, fsync, then `os.replace` into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=writer_prefix(path.name, "tmp"), dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -2,7 +2,9 @@
 
 Defaults are the official command-line defaults of `edit/erase_scale.py`; `PRESETS` pin the
 published commands. `lamb` (hard-coded to 0.5 in the official scripts) and the Informax constants
-are fields here so nothing is hidden.
+are fields here so nothing is hidden. Every number has documented bounds in its field definition
+(`bounded(default, low, high)`), checked with its type before any work: a non-finite or absurd
+value (`lamb=nan`, `entropy_samples=99999999999`) is one line naming the field and the bounds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from scapre.errors import ScaPreError
-from scapre.fields import TypedConfig
+from scapre.fields import TypedConfig, bounded
 
 Variant = Literal["scale", "erase"]
 
@@ -22,61 +24,48 @@ class ScaPreConfig(TypedConfig):
     """How to compute one ScaPre edit (see docs/solver.md for each field's role)."""
 
     variant: Variant = "scale"  # "scale" = edit/erase_scale.py, "erase" = edit/erase.py
-    erase_scale: float = 1.0  # eta: weight of the UCE terms (and of alpha in "scale")
-    lamb: float = 0.5  # lambda: anchor to the original weights
-    p: float = 2.0  # exponent of the Informax soft mask sigmoid(z / T) ** p
-    alpha_min: float = 0.1  # "erase": entropy rollback floor (1 disables rollback)
-    entropy_samples: int = 20  # noisy copies of each concept vector for the entropy factor
-    entropy_bins: int = 20
-    noise_sigma: float = 0.01  # std of the pseudo-sample noise (entropy and Informax)
-    T_sigma: float = 1.0  # temperature of the singular-value gate (ASED / SVD residual)
-    p_sigma: float = 1.0  # power of the singular-value gate
+    # eta: weight of the UCE terms (and of alpha in "scale")
+    erase_scale: float = bounded(1.0, 0.0, 1e3)
+    lamb: float = bounded(0.5, 0.0, 1e6, above=True)  # lambda: anchor to the original weights
+    p: float = bounded(2.0, 0.0, 100.0)  # exponent of the Informax soft mask sigmoid(z / T) ** p
+    alpha_min: float = bounded(0.1, 0.0, 1.0)  # "erase": entropy rollback floor (1: no rollback)
+    # noisy copies of each concept vector for the entropy factor
+    entropy_samples: int = bounded(20, 1, 1_000)
+    entropy_bins: int = bounded(20, 1, 10_000)
+    noise_sigma: float = bounded(0.01, 0.0, 1e3)  # std of the pseudo-sample noise
+    T_sigma: float = bounded(1.0, 0.0, 1e3)  # temperature of the singular-value gate
+    p_sigma: float = bounded(1.0, 0.0, 100.0)  # power of the singular-value gate
     use_mi_softmask: bool = False  # "scale": Informax masks for alpha and the V terms
     enable_ased: bool = False  # "scale": spectral regulariser R
     enable_egbr: bool = False  # "scale": entropy-guided row blend after the Bures step
-    bures_iters: int = 2  # "scale": iterations of the row-wise Bures proximal step (>= 1)
+    # "scale": iterations of the row-wise Bures proximal step (the official code runs >= 1;
+    # enable_bures=false skips the step)
+    bures_iters: int = bounded(2, 1, 1_000)
     enable_bures: bool = True  # "scale": the Bures step (an ablation switch; always on officially)
     svd: bool = False  # "erase": spectral residual push (SSA-SVD)
-    res_scale: float | None = None  # "erase": residual strength (None = erase_scale)
+    res_scale: float | None = bounded(None, 0.0, 1e3)  # "erase": residual strength (None = eta)
     technique: Literal["replace", "tensor"] = "replace"  # UCE target construction
     guide: str = " "  # prompt whose tokens give the target values ("" means " ")
-    seed: int = 0  # seeds every pseudo-sample draw (the official code is unseeded)
+    seed: int = bounded(0, 0, 2**63 - 1)  # seeds every pseudo-sample draw (official: unseeded)
     mi_arithmetic: Literal["official", "exact"] = "official"  # float32 replica or float64 exact
     mi_form: Literal["softmask", "paper"] = "softmask"  # code's soft mask or paper's MI/max MI
-    mi_temperature: float = 0.7
-    mi_samples: int = 5  # positives (and as many negatives) per Informax estimate
+    mi_temperature: float = bounded(0.7, 0.0, 1e3, above=True)
+    # positives (and as many negatives) per Informax estimate
+    mi_samples: int = bounded(5, 1, 1_000)
     mu_from_entropy: bool = True  # "scale": mu = mean row entropy (official); else mu = 0.1
     with_to_k: bool = True  # edit to_k as well as to_v
     preserve_concepts: tuple[str, ...] = ()  # extension (off in every official command)
-    preserve_scale: float | None = None  # None = max(0.1, 1 / (1 + len(preserve_concepts)))
+    # None = max(0.1, 1 / (1 + len(preserve_concepts)))
+    preserve_scale: float | None = bounded(None, 0.0, 1e3)
     dtype: Literal["float64", "float32"] = "float64"  # solver arithmetic
 
     label: ClassVar[str] = "ScaPre"
     error: ClassVar[type[Exception]] = ScaPreError
     prefix_fields: ClassVar[bool] = False
 
-    def validate(self) -> None:
+    def validate(self) -> None:  # types and `bounded` ranges are checked by TypedConfig
         if any(not c.strip() for c in self.preserve_concepts):
             raise self.fail("preserve_concepts", "preserve_concepts must not contain empty prompts")
-        positive = ("lamb", "entropy_bins", "mi_temperature", "mi_samples", "entropy_samples")
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise self.fail(name, f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("erase_scale", "noise_sigma", "p", "T_sigma", "p_sigma"):
-            if getattr(self, name) < 0:
-                raise self.fail(name, f"{name} must be >= 0, got {getattr(self, name)}")
-        if not 0.0 <= self.alpha_min <= 1.0:
-            raise self.fail("alpha_min", f"alpha_min must lie in [0, 1], got {self.alpha_min}")
-        if self.bures_iters < 1:
-            raise self.fail(
-                "bures_iters",
-                f"bures_iters must be >= 1, got {self.bures_iters} (the official code always "
-                "runs at least one iteration; use enable_bures=false to skip the step)",
-            )
-        if self.preserve_scale is not None and self.preserve_scale < 0:
-            raise self.fail(
-                "preserve_scale", f"preserve_scale must be >= 0, got {self.preserve_scale}"
-            )
 
     @property
     def effective_preserve_scale(self) -> float:
@@ -86,6 +75,7 @@ class ScaPreConfig(TypedConfig):
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
+
 
 
 # The published commands (official README and script/erase.sh), named.

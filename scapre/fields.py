@@ -7,6 +7,7 @@ config accepts and refuses values the same way.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from typing import Any, Literal
@@ -46,12 +47,35 @@ def coerce_field(name: str, value: Any, hint: Any, error: type[Exception], label
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif hint is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
+        try:
+            value = float(value) if ok else value
+        except OverflowError:  # an int beyond float range
+            raise error(f"{who} must be a finite number, got {value!r}") from None
+        if ok and not math.isfinite(value):
+            raise error(f"{who} must be a finite number, got {value!r}")
     else:
         ok = isinstance(value, hint)
     if not ok:
         raise error(f"{who} must be {getattr(hint, '__name__', hint)}, got {value!r}")
     return value
+
+
+def bounded(default: Any, low: float, high: float, *, above: bool = False) -> Any:
+    """A dataclass field with documented bounds: `low <= value <= high` (`low < value` when
+    `above`); None (for an optional field) is always allowed. `check_bounds` enforces them."""
+    return dataclasses.field(default=default, metadata={"bounds": (low, high, above)})
+
+
+def check_bounds(f: dataclasses.Field, value: Any, error: type[Exception], label: str = "") -> None:
+    """Refuse a value outside the bounds declared by `bounded` (one line: field and bounds)."""
+    if "bounds" not in f.metadata or value is None or isinstance(value, bool):
+        return
+    low, high, above = f.metadata["bounds"]
+    who = f"{label} {f.name}" if label else f.name
+    if above and not value > low:
+        raise error(f"{who} must be > {low:g} and <= {high:g}, got {value}")
+    if not (low <= value <= high):
+        raise error(f"{who} must lie in [{low:g}, {high:g}], got {value}")
 
 
 def parse_field(name: str, raw: str, hint: Any, error: type[Exception]) -> Any:
@@ -132,6 +156,7 @@ class TypedConfig:
             value = getattr(self, f.name)
             try:
                 value = coerce_field(f.name, value, hints[f.name], self.error, prefix)
+                check_bounds(f, value, self.error, prefix)
             except self.error as err:
                 raise _keyed(err, f.name) from None
             object.__setattr__(self, f.name, value)

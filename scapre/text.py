@@ -48,7 +48,8 @@ class TextFeatures:
 
 
 def check_concepts(concepts: Sequence[str]) -> list[str]:
-    """Refuse empty lists, blank and duplicate concepts (duplicates make C rank deficient)."""
+    """Refuse empty lists, blank and duplicate concepts (duplicates make C rank deficient), and
+    names with control characters (tab included) or undecodable bytes."""
     if isinstance(concepts, str):
         raise ScaPreError("concepts must be a list of strings, not one string")
     cleaned = [c.strip() if isinstance(c, str) else c for c in concepts]
@@ -58,6 +59,9 @@ def check_concepts(concepts: Sequence[str]) -> list[str]:
     for raw, c in zip(concepts, cleaned, strict=True):
         if not isinstance(c, str) or not c:
             raise ScaPreError(f"empty concept in the list: {raw!r}")
+        if any(ord(ch) < 32 or 127 <= ord(ch) < 160 or 0xD800 <= ord(ch) < 0xE000 for ch in c):
+            shown = c.encode("ascii", "backslashreplace").decode()
+            raise ScaPreError(f"concept {shown!r} contains a control character or undecodable byte")
         key = " ".join(c.lower().split())
         if key in seen:
             raise ScaPreError(f"duplicate concept {c!r} (same as {seen[key]!r})")

@@ -43,16 +43,14 @@ class ReplayParams(AttackParams):
 
 
 def resolve(path: str, suite_root: Path | None, what: str) -> Path:
-    """`path` found as `audits.suites.paths` says (the suite folder, the project root, the
-    working directory); else a one-line error."""
-    from audits.suites.paths import find_path
+    """See `audits.attacks.files.resolve`; errors are AttackError."""
+    from audits.attacks.files import resolve as resolve_file
+    from audits.errors import AuditError
 
-    found = find_path(path, suite_root)
-    if found is None:
-        raise AttackError(
-            f"{what} '{path}' not found (looked in the suite folder and {Path.cwd()})"
-        )
-    return found
+    try:
+        return resolve_file(path, suite_root, what)
+    except AuditError as err:
+        raise AttackError(str(err)) from None
 
 
 def read_prompt_csv(

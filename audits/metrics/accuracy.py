@@ -70,6 +70,8 @@ class _Accuracy(Metric):
     params_class: ClassVar = AccuracyParams
     """Shared shape: per-image recognised values under a scope, pooled into rows."""
 
+    reads_concept_labels = True
+
     def scope(self, data: MetricInput) -> Callable[[Observation], str | None]:
         raise NotImplementedError
 
@@ -147,6 +149,7 @@ def harmonic(forget: np.ndarray, neighbor: np.ndarray) -> np.ndarray:
 
 class HarmonicAcc(Metric):
     kind = "harmonic_acc"
+    reads_concept_labels = True
     definition_version = "harmonic_acc/1"
     higher_is_better = True
     reads_erased_only = True  # on target probes; retained concepts come from neighbour probes

@@ -13,6 +13,7 @@ from audits.metrics.bootstrap import percentile_interval, seed_for
 class AttackSuccessRate(Metric):
     kind = "attack_success_rate"
     params_class = SplitParams
+    reads_concept_labels = True
     definition_version = "attack_success_rate/1"
     higher_is_better = False
     reads_erased_only = True

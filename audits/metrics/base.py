@@ -95,6 +95,9 @@ class Metric(ABC):
     kind: ClassVar[str]
     definition_version: ClassVar[str]
     higher_is_better: ClassVar[bool]
+    # True when the metric compares labels to its cases' concepts (`scorer.concept_labels`): a
+    # run refuses it before any work when the scorer can label none of those concepts
+    reads_concept_labels: ClassVar[bool] = False
     definition: ClassVar[str]
     needs: ClassVar[str] = "records"  # or "features" (with the unedited model's)
     # True when, on a target or adversarial probe, only images of erased concepts count: the plan

@@ -31,7 +31,10 @@ def load_pipeline(
     device: str = "cpu",
     dtype: str = "float32",
 ):
-    """Load any diffusers text-to-image pipeline with the safety checker off (and recorded off)."""
+    """Load any diffusers text-to-image pipeline with the safety checker off (and recorded off).
+
+    Only safetensors weights are read: a pickled checkpoint (`*.bin`, `*.ckpt`) is refused with
+    one line before it is opened, so no pickle from a model folder or the hub ever runs."""
     import diffusers
     import transformers
     from diffusers import DiffusionPipeline
@@ -56,6 +59,7 @@ def load_pipeline(
             dtype=DTYPES[dtype],
             safety_checker=None,
             requires_safety_checker=False,
+            use_safetensors=True,
         )
     except (OSError, ValueError) as err:
         if is_local:

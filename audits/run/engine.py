@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from audits.errors import AuditError
 from audits.run.manifest import check_out_dir, check_resume, run_identity
 from audits.run.plan import RunPlan, plan_run, select_methods
 from audits.run.provenance import model_fingerprint, model_source, provenance, results_header
@@ -39,6 +40,7 @@ class RunRequest:
     steps: int | None = None  # denoising steps instead of the suite's
     size: int | None = None  # square image size in pixels instead of the suite's
     stages: str = "all"  # or "weights": the weight-space audit alone (audits.weights.stage)
+    weights_dir: Path | None = None  # evaluator weights (else $SCAPRE_AUDIT_WEIGHTS)
 
     def overrides(self) -> dict[str, int]:
         """The generation settings this request overrides (part of the run's identity)."""
@@ -59,39 +61,75 @@ def default_out(suite: Suite, profile: str) -> Path:
 
 
 def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
-    """The whole audit for one request (see `scapre-audit run --help`)."""
+    """The whole audit for one request (see `scapre-audit run --help`).
+
+    Everything that can be checked without the model is checked first; then the run folder is
+    locked (one writer at a time, and the proof that it is writable), and only then does the
+    model load."""
     if req.stages != "all":
         from audits.weights.stage import STAGES, run_weights
 
         if req.stages not in STAGES:
-            from audits.errors import AuditError
-
             raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
         return run_weights(req, say)
-    from audits.run.generate_stage import sampling_dtype
-    from audits.run.manifest import write_manifest
-    from runfmt.atomic import write_json
+    from contextlib import nullcontext
 
-    check_options(req)
-    from dataclasses import replace
-
+    from audits.run.lock import run_lock
     from audits.run.ranks import Ranks
 
+    check_options(req)
     ranks = Ranks.from_env()
     req = replace(req, device=ranks.device(req.device))
     suite = load_suite(req.suite)
+    if suite.abstract:
+        raise AuditError(f"suite {suite.name} is abstract (a base for `extends:`); run a suite")
     profile_name = suite.profile(req.profile).name
+    out = Path(req.out) if req.out else default_out(suite, profile_name)
+    check_out_dir(out)  # a foreign folder is refused before anything is created in it
+    created = not out.exists()
+    with run_lock(out) if ranks.main else nullcontext():
+        try:
+            return _run_locked(req, suite, profile_name, out, ranks, say)
+        except BaseException:
+            if created and ranks.main:  # still under the lock: nobody else is in the folder
+                _remove_if_only_lock(out)
+            raise
+
+
+def _remove_if_only_lock(out: Path) -> None:
+    """Undo the folder a failed run created before it wrote anything of the run."""
+    from audits.run.lock import LOCK_NAME
+
+    try:
+        if [p.name for p in out.iterdir()] == [LOCK_NAME]:
+            (out / LOCK_NAME).unlink()
+            out.rmdir()
+    except OSError:
+        pass
+
+
+def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
+    from audits.run.generate_stage import numerics, sampling_dtype
+    from audits.run.manifest import write_manifest
+    from runfmt.atomic import clean_leftovers, write_json
+
     methods = [
         m.name for m in select_methods(suite, suite.profile(profile_name).methods, req.methods)
     ]
     scorers, metrics, not_computed = selected(suite, profile_name, req.skip_unavailable)
-    out = Path(req.out) if req.out else default_out(suite, profile_name)
-    old = check_out_dir(out)
+    old = check_out_dir(out)  # read again under the lock: no other writer can change it now
+    if ranks.main:
+        clean_leftovers(out)  # what killed writers left (temporary files, staging folders)
+        if req.cache:
+            clean_leftovers(Path(req.cache))
     suite_model = suite.profile(profile_name).model
     assert suite_model is not None
     model_id = req.model or suite_model.id
     model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
     revision = None if req.model or Path(model_path).exists() else suite_model.revision
+    precision = suite.profile(profile_name).generation.precision
+    dtype = sampling_dtype(precision, req.device)
+    bytes_from = numerics(req.device)
     from audits.run.preflight import preflight_items, require
 
     require(preflight_items(req, suite, profile_name, scorers))  # before anything heavy loads
@@ -104,6 +142,7 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         {},
         req.micro_batch,
         req.overrides(),
+        bytes_from,
     )
     if old:
         check_resume(
@@ -114,11 +153,13 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         if old["identity"]["model"].get("id") != model_id:
             check_resume({"model": old["identity"]["model"]}, {"model": {"id": model_id}}, out)
 
+    # evaluators are loaded before the model, so a missing checkpoint or a label set that
+    # cannot label the suite's concepts stops the run before any work
+    built = build_scorers(suite, scorers, req.device, req.batch_size, req.weights_dir)
+    check_labels(suite, profile_name, metrics, built, req.limit)
     from audits.models.loading import load_pipeline
 
     started = time.perf_counter()
-    precision = suite.profile(profile_name).generation.precision
-    dtype = sampling_dtype(precision, req.device)
     pipe, ref = load_pipeline(model_path, revision=revision, device=req.device, dtype=dtype)
     ref = replace(ref, model=model_id)  # records name the model as the suite or --model did
     check_family(pipe, suite_model.family, model_id, say)
@@ -132,6 +173,7 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         model,
         req.micro_batch,
         req.overrides(),
+        bytes_from,
     )
     run = RunDir(out)
     if old:
@@ -149,9 +191,8 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
         req.micro_batch,
         attacks,
         req.overrides(),
+        numerics=bytes_from,
     )
-    # evaluators are loaded before any work, so a missing checkpoint stops the run at once
-    built = build_scorers(suite, scorers, req.device, req.batch_size)
     if ranks.main and not old:  # the manifest first: from then on the directory is resumable
         out.mkdir(parents=True, exist_ok=True)
         methods_used = {
@@ -250,19 +291,43 @@ def score_and_aggregate(
     return {"scores": scored}
 
 
-def build_scorers(suite: Suite, names: list[str], device: str, batch_size: int) -> dict[str, Any]:
+def build_scorers(
+    suite: Suite, names: list[str], device: str, batch_size: int, weights_dir=None
+) -> dict[str, Any]:
+    from audits.evaluator_weights import scorer_context
     from audits.registry import SCORERS
-    from audits.scorers.base import ScorerContext
 
-    assert suite.concepts is not None
-    ctx = ScorerContext(
-        concepts=suite.concepts.names(),
-        concept_label_columns={c.name: dict(c.labels) for c in suite.concepts.concepts},
-        suite_root=suite.root,
-        device=device,
-        batch_size=batch_size,
-    )
+    ctx = scorer_context(suite, device, batch_size, weights_dir)
     return {n: SCORERS.get(suite.scorers[n].kind).from_spec(suite.scorers[n], ctx) for n in names}
+
+
+def check_labels(
+    suite: Suite, profile: str, metrics: list[str], built: dict[str, Any], limit: int | None
+) -> None:
+    """Refuse a metric that compares labels to concepts when its scorer can label none of the
+    concepts of its probes (it could only ever report None)."""
+    from audits.registry import METRICS
+    from audits.run.plan import plan_probe
+
+    cases: dict[str, set[str]] = {}
+    for name in metrics:
+        spec = suite.metrics[name]
+        if spec.scorer not in built or not METRICS.get(spec.kind).reads_concept_labels:
+            continue
+        concepts: set[str] = set()
+        for probe in spec.probes:
+            if probe not in cases:
+                planned = plan_probe(suite, probe, profile, limit)
+                cases[probe] = {c.concept for c in planned.cases if c.concept}
+            concepts |= cases[probe]
+        labels = built[spec.scorer].concept_labels()
+        if concepts and not concepts & set(labels):
+            first = ", ".join(sorted(concepts)[:3])
+            raise AuditError(
+                f"metric {name}: scorer {spec.scorer} cannot label any of its concepts"
+                f" ({first}{', ...' if len(concepts) > 3 else ''}); fix the suite's concepts or"
+                " scorer"
+            )
 
 
 def _read_results(run: RunDir) -> dict[str, Any] | None:

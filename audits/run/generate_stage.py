@@ -32,6 +32,23 @@ from runfmt.schemas import IMAGE_SCHEMA
 TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
+def numerics(device: str) -> dict[str, Any]:
+    """What decides an image's bytes besides the weights, prompt, seed and sampler settings:
+    the device kind and, on CPU, the intra-op thread count (oneDNN/MKL split reductions by
+    thread, so 1 and 2 threads give different last bits) and the SIMD level; on a GPU, its
+    model name. Part of every image identity (recipe 3), so images made under different
+    numerics are never mixed in one run or one cache."""
+    import torch
+
+    if device.startswith("cuda"):
+        return {"device": "cuda", "gpu": torch.cuda.get_device_name(torch.device(device))}
+    return {
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+    }
+
+
 def image_groups(plan: RunPlan, edit_id: str) -> list[list[tuple[str, str, int]]]:
     """Every image of one edit as (image id, prompt, seed), deduplicated, in plan order, cut
     into the fixed groups the networks see together (`RunPlan.generation_groups`)."""

@@ -8,6 +8,8 @@ nothing: the last short group of an edit is split into groups of powers of two (
 and an image's `micro_batch` field is the size of the group its networks saw (so an image made in a
 group of 4 has the same identity and bytes in a run with `--micro-batch 8` and one with 4); `pndm`
 is SD's PLMS-only PNDM whatever the model's scheduler config says.
+Recipe 4 adds `numerics` to every image identity (device kind, CPU thread count and SIMD level, or
+the GPU model), because the same inputs give different image bytes under different thread counts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hashlib
 import json
 from typing import Any
 
-IDENTITY_RECIPE = "scapre-audit/identity/3"
+IDENTITY_RECIPE = "scapre-audit/identity/4"
 
 
 def canonical(data: Any) -> str:
@@ -54,7 +56,8 @@ def edit_identity(
 
 def image_identity(edit_id: str, prompt: str, seed: int, sampling: dict[str, Any]) -> str:
     """An image is determined by the edited weights, the prompt, the seed and the sampler
-    settings (sampler, steps, guidance, size, negative prompt, dtype)."""
+    settings (sampler, steps, guidance, size, negative prompt, dtype, micro batch) and the numerics
+    that made it (device kind, threads)."""
     return identity_hash("image", {"edit": edit_id, "prompt": prompt, "seed": seed, **sampling})
 
 

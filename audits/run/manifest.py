@@ -14,6 +14,7 @@ from typing import Any
 
 from audits.errors import AuditError
 from audits.run.identity import IDENTITY_RECIPE
+from audits.run.lock import LOCK_NAME
 from runfmt.atomic import write_json
 from runfmt.layout import RunDir, run_manifest
 from runfmt.schemas import RUN_SCHEMA
@@ -47,9 +48,12 @@ def run_identity(
     model: dict[str, Any],
     micro_batch: int = 8,
     overrides: dict[str, int] | None = None,
+    numerics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The fields a resumed run must match exactly (`overrides`: --steps / --size)."""
+    """The fields a resumed run must match exactly (`overrides`: --steps / --size; `numerics`:
+    what besides the inputs decides an image's bytes, see `generate_stage.numerics`)."""
     return {
+        "numerics": numerics or {},
         "schema": RUN_SCHEMA,
         "identity_recipe": IDENTITY_RECIPE,
         "suite_name": suite_name,
@@ -70,8 +74,8 @@ def check_out_dir(out: Path) -> dict[str, Any] | None:
         return None
     if not out.is_dir():
         raise AuditError(f"--out {out} exists and is not a folder")
-    if not any(out.iterdir()):
-        return None
+    if all(p.name == LOCK_NAME for p in out.iterdir()):
+        return None  # new, or left by a run that failed before it began
     manifest = run_manifest(out)
     if manifest is None:
         raise AuditError(

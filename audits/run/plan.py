@@ -207,10 +207,12 @@ def plan_run(
     attacks: list[str] | None = None,
     overrides: dict[str, int] | None = None,
     probes: dict[str, ProbePlan] | None = None,
+    numerics: dict[str, Any] | None = None,
 ) -> RunPlan:
     """Every edit, probe and results group of the run, in a fixed order; `overrides` (--steps,
     --size) replace the profile's steps and image size; `probes` (the preflight's) replace the
-    planned probes."""
+    planned probes; `numerics` (device kind and, on CPU, the thread count) enters every image's
+    identity with the sampler settings."""
     assert suite.concepts is not None
     profile = suite.profile(profile_name)
     gen = profile.generation
@@ -226,6 +228,8 @@ def plan_run(
         "safety_checker": False,
         "micro_batch": micro_batch,
     }
+    if numerics is not None:
+        sampling["numerics"] = numerics
     erase_sets = expand_erase_sets(suite.erase_sets, suite.concepts, profile.erase_sets or None)
     if not erase_sets:
         targets = suite.concepts.names("target")

@@ -13,14 +13,17 @@ from runfmt.layout import MANIFEST, RunDir, run_manifest
 
 
 def open_run(path: Path) -> tuple[RunDir, dict[str, Any], RunPlan]:
+    from audits.filecheck import IDENTITY, PLAN, check_file
+
     run = RunDir(Path(path))
     manifest = run_manifest(run.root)
     if manifest is None:
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
+    check_file(manifest, IDENTITY, run.manifest)
     plan = read_json(run.plan)
     if not isinstance(plan, dict):
         raise AuditError(f"{path} has no readable plan.json; rerun `scapre-audit run`")
-    return run, manifest, plan_from_json(plan)
+    return run, manifest, plan_from_json(check_file(plan, PLAN, run.plan))
 
 
 def incomplete_images(run: RunDir, plan: RunPlan) -> list[str]:
@@ -40,14 +43,29 @@ def rescore(
     force: bool = False,
     skip_unavailable: bool = False,
     say=print,
+    weights_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Re-score a run's saved images with its suite's scorers and re-aggregate; never generate.
     Score files whose evaluator identity or images changed are recomputed; `force` redoes all."""
+    from audits.run.lock import run_lock
+    from audits.run.selection import check_bound
+
+    check_bound("--batch-size", batch_size)
+    open_run(path)  # refuse a folder that is not a run before creating the lock file in it
+    with run_lock(Path(path), "run folder"):
+        return _rescore(path, device, batch_size, force, skip_unavailable, say, weights_dir)
+
+
+def _rescore(
+    path, device, batch_size, force, skip_unavailable, say, weights_dir=None
+) -> dict[str, Any]:
     from audits.run.engine import RunRequest, build_scorers, score_and_aggregate
     from audits.run.selection import selected
     from audits.suites import load_suite, suite_hash
+    from runfmt.atomic import clean_leftovers
 
     run, manifest, plan = open_run(path)
+    clean_leftovers(run.root)
     ident = manifest["identity"]
     suite_path = manifest.get("provenance", {}).get("suite_path")
     suite = load_suite(suite_path)
@@ -59,8 +77,13 @@ def rescore(
             " rerun `scapre-audit run` with the original options to regenerate them"
         )
     scorers, metrics, skipped = selected(suite, ident["profile"], skip_unavailable)
-    req = RunRequest(suite=str(suite.root), device=device, batch_size=batch_size)
-    built = build_scorers(suite, scorers, device, batch_size)
+    from audits.evaluator_weights import check_scorers, require_all
+
+    require_all(check_scorers(suite, scorers, weights_dir), weights_dir)
+    req = RunRequest(
+        suite=str(suite.root), device=device, batch_size=batch_size, weights_dir=weights_dir
+    )
+    built = build_scorers(suite, scorers, device, batch_size, weights_dir)
     return score_and_aggregate(run, plan, suite, req, built, metrics, skipped, say, force=force)
 
 
@@ -91,6 +114,10 @@ def status(path: Path) -> list[str]:
     score_files = list((run.root / "scores").glob("*/*/*.json"))
     lines.append(f"score     {len(score_files)} score file(s)")
     results = read_json(run.results)
+    if isinstance(results, dict):
+        from audits.filecheck import RESULTS, check_file
+
+        check_file(results, RESULTS, run.results)
     n = len(results["metrics"]) if isinstance(results, dict) else 0
     lines.append(
         f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"

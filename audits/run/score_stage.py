@@ -49,7 +49,12 @@ def load_image(run: RunDir, edit_id: str, image_id: str):
             " rerun `scapre-audit run` to regenerate it"
         )
     data = run.image_png(edit_id, image_id).read_bytes()
-    return Image.open(io.BytesIO(data)).convert("RGB"), record["sha256"]
+    try:
+        return Image.open(io.BytesIO(data)).convert("RGB"), record["sha256"]
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise AuditError(
+            f"image images/{edit_id}/{image_id}.png cannot be decoded ({type(err).__name__})"
+        ) from None
 
 
 def run_score(

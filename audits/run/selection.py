@@ -12,17 +12,35 @@ if TYPE_CHECKING:
     from audits.run.engine import RunRequest
 
 
+# the documented bounds of the run's numeric options (docs/reliability.md)
+BOUNDS = {
+    "--limit": (1, 10**9),
+    "--micro-batch": (1, 256),
+    "--batch-size": (1, 1024),
+    "--steps": (1, 1000),
+    "--size": (8, 4096),
+}
+
+
+def check_bound(flag: str, value: int) -> None:
+    low, high = BOUNDS[flag]
+    if value < low:
+        raise AuditError(f"{flag} must be at least {low} (got {value})")
+    if value > high:
+        raise AuditError(f"{flag} must be at most {high} (got {value})")
+
+
 def check_options(req: RunRequest) -> None:
-    if req.limit is not None and req.limit < 1:
-        raise AuditError(f"--limit must be at least 1 (got {req.limit})")
-    if req.micro_batch < 1:
-        raise AuditError(f"--micro-batch must be at least 1 (got {req.micro_batch})")
-    if req.steps is not None and req.steps < 1:
-        raise AuditError(f"--steps must be at least 1 (got {req.steps})")
-    if req.size is not None and (req.size < 8 or req.size % 8):
-        raise AuditError(f"--size must be a multiple of 8 pixels, at least 8 (got {req.size})")
-    if req.batch_size < 1:
-        raise AuditError(f"--batch-size must be at least 1 (got {req.batch_size})")
+    if req.limit is not None:
+        check_bound("--limit", req.limit)
+    check_bound("--micro-batch", req.micro_batch)
+    if req.steps is not None:
+        check_bound("--steps", req.steps)
+    if req.size is not None:
+        check_bound("--size", req.size)
+        if req.size % 8:
+            raise AuditError(f"--size must be a multiple of 8 pixels (got {req.size})")
+    check_bound("--batch-size", req.batch_size)
     if req.device.startswith("cuda"):
         import torch
 

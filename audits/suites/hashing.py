@@ -6,6 +6,7 @@ table reference is replaced by the sha256 of that table's parsed header and rows
 documentation fields (`description`, `cites`) are left out. YAML formatting, key order, comments,
 table file names and CSV quoting therefore do not change it; any value, row or cell does.
 Prompts loaded at run time (`hf_prompts`) enter through their dataset id, revision and filter.
+Files an attack replays (`csv:`, `artifacts:`) enter by the sha256 of their content.
 """
 
 from __future__ import annotations
@@ -44,7 +45,25 @@ def hash_payload(suite: Suite) -> dict[str, Any]:
         for spec in config.get(key, {}).values():
             for doc in DOC_FIELDS:
                 spec.pop(doc, None)
+    for spec in config.get("attacks", {}).values():
+        _hash_files(spec.get("params") or {}, suite)
     return _strip(config)
+
+
+def _hash_files(params: dict[str, Any], suite: Suite) -> None:
+    """Replace each file an attack reads by its path and content hash (missing: left as is,
+    for validation to refuse)."""
+    from audits.attacks.files import FILE_PARAMS, content_sha256, resolve
+    from audits.errors import AuditError
+
+    for key, what in FILE_PARAMS.items():
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            try:
+                path = resolve(value, suite.root, what)
+            except AuditError:
+                continue
+            params[key] = {"path": value, "content_sha256": content_sha256(path)}
 
 
 def suite_hash(suite: Suite) -> str:

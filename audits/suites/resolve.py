@@ -64,9 +64,17 @@ def find_suite(name_or_path: str | Path) -> Path:
     )
 
 
-def _parent_file(child_file: Path, ref: str) -> Path | None:
-    if "/" in ref or ref.endswith((".yaml", ".yml")):
+def _parent_file(child_file: Path, ref: str, where=None) -> Path | None:
+    """The suite file `extends: ref` names: a suite name (a sibling folder or a search folder), or
+    a relative path that stays in the suite tree (the folder holding the child's suite folder, or
+    a search folder); an absolute path or one leaving the tree is refused."""
+    if "/" in ref or os.sep in ref or ref.endswith((".yaml", ".yml")):
+        if Path(ref).is_absolute() or ref.startswith("~"):
+            raise where(f"extends: '{ref}' must be a suite name or a relative path")
         candidate = (child_file.parent / ref).resolve()
+        roots = [child_file.parent.parent.resolve(), *(d.resolve() for d in search_dirs())]
+        if not any(candidate.is_relative_to(root) for root in roots):
+            raise where(f"extends: '{ref}' leaves the suite tree")
         if candidate.is_dir():
             candidate = candidate / SUITE_FILE
         return candidate if candidate.is_file() else None
@@ -99,7 +107,7 @@ def read_document(file: Path) -> tuple[dict[str, Any], Locations, str, tuple[Pat
         return data, locs, "", (file,)
     node = Node(data, (), locs).child("extends")
     ref = node.str()
-    parent_file = _parent_file(file, ref)
+    parent_file = _parent_file(file, ref, node.error)
     if parent_file is None:
         raise node.error(f"cannot find the suite '{ref}' to extend")
     if parent_file.resolve() == file.resolve():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audits.suites.errors import SuiteError
+from audits.textsafe import control_char
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,9 @@ def read_table(
             raise SuiteError(
                 path, f"has {len(cells)} cells, the header has {len(columns)}", row=i + 2
             )
+        for column, cell in zip(columns, cells, strict=True):
+            if bad := control_char(cell, allow_tab=column == "prompt"):
+                raise SuiteError(path, f"control character {bad} in text", row=i + 2, field=column)
         rows.append(tuple(c.strip() for c in cells))
         numbers.append(i + 2)
     frozen_rows = tuple(rows)

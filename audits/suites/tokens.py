@@ -14,14 +14,22 @@ def _tokenizer():
 
 
 _counts: dict[str, int] = {}
+CHUNK = 512  # prompts tokenised together: memory stays flat however large a prompt table is
+MAX_CHARS = 4 * 1024  # a longer prompt counts as over the limit without tokenising all of it
 
 
 def token_counts(prompts: Iterable[str]) -> dict[str, int]:
-    """Tokens per prompt including the start and end tokens (the limit is 77)."""
+    """Tokens per prompt including the start and end tokens (the limit is 77). A prompt over
+    MAX_CHARS characters is counted on its first MAX_CHARS only, and as at least 78."""
+    prompts = list(prompts)
     todo = sorted({p for p in prompts if p not in _counts})
-    if todo:
-        ids = _tokenizer()(todo, add_special_tokens=True, truncation=False)["input_ids"]
-        _counts.update({p: len(i) for p, i in zip(todo, ids, strict=True)})
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start : start + CHUNK]
+        texts = [p[:MAX_CHARS] for p in chunk]
+        ids = _tokenizer()(texts, add_special_tokens=True, truncation=False)["input_ids"]
+        for prompt, row in zip(chunk, ids, strict=True):
+            over = len(prompt) > MAX_CHARS
+            _counts[prompt] = max(len(row), MODEL_MAX_LENGTH + 1) if over else len(row)
     return {p: _counts[p] for p in prompts}
 
 

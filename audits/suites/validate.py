@@ -11,6 +11,7 @@ from audits.registry import REGISTRIES, Registry
 from audits.suites.blocks import check_blocks
 from audits.suites.cases import local_cases, template_problem
 from audits.suites.errors import SuiteError
+from audits.suites.scorer_params import param_problem
 from audits.suites.spec import SELECTIONS
 from audits.suites.suite import IMPLICIT_PROFILE, Suite
 from audits.suites.yaml_io import Locations, PathKey
@@ -183,6 +184,11 @@ def _scorers(c: _Checker) -> None:
             raise c.fail((*path, "label_space"), "label_space: concepts needs a concepts table")
         if scorer.label_space == "imagenet-1k":
             _imagenet_labels(c, scorer.label_column)
+        problem = param_problem(scorer.kind, scorer.params)
+        if problem:
+            key, message = problem
+            where = (*path, "params", key)
+            raise c.fail(where if where in c.locs.lines else (*path, "params"), message)
 
 
 def _imagenet_labels(c: _Checker, column: str) -> None:
@@ -225,8 +231,18 @@ def _metrics(c: _Checker) -> None:
 def _methods_and_attacks(c: _Checker) -> None:
     for name, method in c.suite.methods.items():
         c.refs(method.erase_sets, "erase_sets", ("methods", name, "erase_sets"))
+    from audits.attacks.files import FILE_PARAMS, check_ref
+    from audits.errors import AuditError
+
     for name, attack in c.suite.attacks.items():
         c.refs(attack.probes, "probes", ("attacks", name, "probes"))
+        for key, what in FILE_PARAMS.items():
+            value = (attack.params or {}).get(key)
+            if isinstance(value, str) and value:
+                try:
+                    check_ref(value, c.suite.root, what)
+                except AuditError as err:
+                    raise c.fail(("attacks", name, "params", key), str(err)) from None
 
 
 def _profiles(c: _Checker) -> None:

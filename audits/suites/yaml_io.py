@@ -1,7 +1,10 @@
 """Strict YAML reading: duplicate keys are errors and every value remembers its line.
 
 PyYAML silently keeps the last of two equal keys; a suite must not, so mappings are built here from
-the composed node tree. Each value's location is kept in a `Locations` map keyed by its path
+the composed node tree. Aliases (`*name`) are expanded here too, under bounds: a recursive alias is
+refused, and a document that expands to more than `MAX_NODES` values (a "billion laughs") is
+refused before it is built. Every string must be free of control characters (tab excepted).
+Each value's location is kept in a `Locations` map keyed by its path
 (`("probes", "target", "seeds", 2)`) so later checks can point at the exact line.
 """
 
@@ -14,8 +17,11 @@ from typing import Any
 import yaml
 
 from audits.suites.errors import SuiteError
+from audits.textsafe import control_char
 
 PathKey = tuple[str | int, ...]
+
+MAX_NODES = 200_000  # values in one expanded document; the largest bundled suite has ~2,000
 
 
 @dataclass
@@ -58,8 +64,47 @@ def dotted(path: PathKey) -> str:
     return text
 
 
-def _build(node: yaml.Node, loader: yaml.SafeLoader, file: Path, path: PathKey, locs: Locations):
-    locs.lines[path] = (file, node.start_mark.line + 1)
+@dataclass
+class _Budget:
+    """What `_build` has expanded so far: a node count and the nodes on the current path."""
+
+    nodes: int = 0
+    open: set[int] = field(default_factory=set)
+
+
+def _build(
+    node: yaml.Node,
+    loader: yaml.SafeLoader,
+    file: Path,
+    path: PathKey,
+    locs: Locations,
+    budget: _Budget | None = None,
+):
+    budget = budget if budget is not None else _Budget()
+    budget.nodes += 1
+    line = node.start_mark.line + 1
+    if budget.nodes > MAX_NODES:
+        raise SuiteError(
+            file, f"the document expands to more than {MAX_NODES} values (aliases?)", line=line
+        )
+    if id(node) in budget.open:
+        raise SuiteError(file, "recursive YAML alias", field=dotted(path) or None, line=line)
+    locs.lines[path] = (file, line)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        budget.open.add(id(node))
+        try:
+            return _build_collection(node, loader, file, path, locs, budget)
+        finally:
+            budget.open.discard(id(node))
+    value = loader.construct_object(node)
+    if isinstance(value, str) and (bad := control_char(value)):
+        raise SuiteError(
+            file, f"control character {bad} in text", field=dotted(path) or None, line=line
+        )
+    return value
+
+
+def _build_collection(node, loader, file: Path, path: PathKey, locs: Locations, budget: _Budget):
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -84,12 +129,21 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, file: Path, path: PathKey, 
                     line=key_node.start_mark.line + 1,
                 )
             locs.lines[(*path, key)] = (file, key_node.start_mark.line + 1)
-            out[key] = _build(value_node, loader, file, (*path, key), locs)
+            if bad := control_char(key, allow_tab=False):
+                raise SuiteError(
+                    file, f"control character {bad} in a key", line=key_node.start_mark.line + 1
+                )
+            out[key] = _build(value_node, loader, file, (*path, key), locs, budget)
             locs.lines[(*path, key)] = (file, key_node.start_mark.line + 1)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, loader, file, (*path, i), locs) for i, item in enumerate(node.value)]
-    return loader.construct_object(node)
+    return [
+        _build(item, loader, file, (*path, i), locs, budget) for i, item in enumerate(node.value)
+    ]
+
+
+def _reader_problem(err: yaml.reader.ReaderError) -> str:
+    code = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "?")
+    return f"character U+{code:04X} is not allowed (at character {err.position})"
 
 
 def load_yaml(file: Path) -> tuple[dict[str, Any], Locations]:
@@ -100,7 +154,10 @@ def load_yaml(file: Path) -> tuple[dict[str, Any], Locations]:
         raise SuiteError(file, "file not found") from None
     except UnicodeDecodeError as err:
         raise SuiteError(file, f"not UTF-8 text ({err.reason})") from None
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # checks every character: NUL and the like fail here
+    except yaml.reader.ReaderError as err:
+        raise SuiteError(file, f"invalid YAML: {_reader_problem(err)}") from None
     locs = Locations(file)
     try:
         node = loader.get_single_node()
@@ -113,6 +170,12 @@ def load_yaml(file: Path) -> tuple[dict[str, Any], Locations]:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         raise SuiteError(file, f"invalid YAML: {err.problem or err}", line=line) from None
+    except yaml.reader.ReaderError as err:
+        raise SuiteError(file, f"invalid YAML: {_reader_problem(err)}") from None
+    except yaml.YAMLError as err:
+        raise SuiteError(file, f"invalid YAML: {' '.join(str(err).split())}") from None
+    except RecursionError:
+        raise SuiteError(file, "invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
     return data, locs

@@ -129,12 +129,13 @@ def test_saved_artifacts_and_csv_prompts_replay(tmp_path, attack_run, monkeypatc
     monkeypatch.chdir(REPO)
     suite = tmp_path / "suite"
     shutil.copytree(SUITE, suite)
-    folder = next(attack_run.out.glob("attacks/recover/*"))
+    # files a suite replays live in its folder (or the working directory), never elsewhere
+    shutil.copytree(next(attack_run.out.glob("attacks/recover/*")), suite / "recovered")
     (suite / "published.csv").write_text("text,target\na red  circle,red circle\n")
     yaml = (suite / "suite.yaml").read_text()
     yaml = yaml.replace(
         "  recover:\n",
-        f"  saved:\n    kind: prompt_replay\n    params: {{artifacts: '{folder}'}}\n"
+        "  saved:\n    kind: prompt_replay\n    params: {artifacts: recovered}\n"
         "  published:\n    kind: prompt_replay\n"
         "    params: {csv: published.csv, prompt_column: text, concept_column: target}\n"
         "  recover:\n",

@@ -156,3 +156,18 @@ def test_every_registered_family_loads():
         assert family.structure in ("sd-v1", "sd-v2", "sdxl")
         assert family.native_size % 8 == 0
     assert MODEL_FAMILIES.get("sdxl").native_size == 1024
+
+
+def test_a_profile_can_name_its_own_model_and_resolution():
+    from audits.suites import load_suite, suite_hash
+
+    suite = load_suite("suites/artists100")
+    xl = suite.profile("sdxl")
+    assert (xl.model.family, xl.model.id) == ("sdxl", "stabilityai/stable-diffusion-xl-base-1.0")
+    assert (xl.generation.height, xl.generation.width, xl.generation.sampler) == (
+        1024,
+        1024,
+        "euler",
+    )
+    assert suite.profile("clean").model == suite.model and suite.model.family == "sd-v1"
+    assert len(suite_hash(suite)) == 64

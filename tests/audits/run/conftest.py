@@ -33,9 +33,9 @@ probes:
   adversarial: {{kind: prompt_table, purpose: adversarial, table: adversarial.csv, seeds: [0]}}
   general: {{kind: prompt_table, purpose: quality, table: general.csv, seeds: [0]}}
 scorers:
-  clip: {{kind: clip_zeroshot, label_space: concepts, params: {clip_zs}}}
-  clip_score: {{kind: clip_score, params: {clip}}}
-  fid: {{kind: fid, params: {clip}}}
+  clip: {{kind: clip_zeroshot, label_space: concepts, params: {clip}}}
+  clip_score: {{kind: clip_score, params: {clip_model}}}
+  fid: {{kind: fid, params: {clip_features}}}
   drift: {{kind: image_distance, params: {{distance: pixel-rmse}}}}
 metrics:
   forget_acc: {{kind: forget_acc, scorer: clip, probes: [target]}}
@@ -53,9 +53,13 @@ methods:
   scapre: {{kind: scapre}}
 """
 
-CLIP_PARAMS = "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt}"
-# the zero-shot classifier also reads label templates (the other scorers refuse the key)
-CLIP_ZS_PARAMS = CLIP_PARAMS[:-1] + ', templates: ["a photo of a {label}."]}'
+CLIP_MODEL = "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt}"
+# FID on the tiny CLIP's features, declared (not a fallback from Inception)
+CLIP_FEATURES = CLIP_MODEL.replace("{model:", "{features: open_clip, model:")
+CLIP_PARAMS = (
+    "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt,"
+    ' templates: ["a photo of a {label}."]}'
+)
 
 
 def write_suite(folder: Path, model_dir: Path, clip_dir: Path) -> Path:
@@ -63,7 +67,9 @@ def write_suite(folder: Path, model_dir: Path, clip_dir: Path) -> Path:
     for name in ("tiny-clip.json", "tiny-clip.pt"):
         shutil.copy(clip_dir / name, folder / name)
     (folder / "suite.yaml").write_text(
-        SUITE_YAML.format(model=model_dir, clip=CLIP_PARAMS, clip_zs=CLIP_ZS_PARAMS)
+        SUITE_YAML.format(
+            model=model_dir, clip=CLIP_PARAMS, clip_model=CLIP_MODEL, clip_features=CLIP_FEATURES
+        )
     )
     (folder / "concepts.csv").write_text("concept,role\ncat,target\ndog,target\nfox,retain\n")
     (folder / "adversarial.csv").write_text(

@@ -68,3 +68,35 @@ def test_toyworld_images_do_not_depend_on_batch_size(tmp_path, monkeypatch):
         run_suite(request, say=lambda s: None)
         pngs.append({p.name: p.read_bytes() for p in out.glob("images/*/*.png")})
     assert len(pngs[0]) == 8 and pngs[0] == pngs[1]
+
+
+@pytest.mark.skipif(
+    not (WEIGHTS / "pipeline" / "model_index.json").is_file(), reason="toy world weights missing"
+)
+def test_toyworld_demo_profile_end_to_end(tmp_path, monkeypatch):
+    """The README's demo (one case per probe): three methods on ladder@2, the recovery attack,
+    a capacity claim with a verdict, images only for erased targets, findings in words."""
+    from audits.run import RunRequest, run_suite
+    from audits.run_cmd import findings
+
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "demo"
+    request = RunRequest(suite=str(SUITE), out=out, profile="demo", limit=1, batch_size=8)
+    run_suite(request, say=lambda s: None)
+    plan = json.loads((out / "plan.json").read_text())
+    assert {g["erase_set"] for g in plan["groups"]} == {"ladder@2"}
+    assert plan["image_concepts"]["target"] == ["red circle", "red cross"]
+    results = json.loads((out / "results.json").read_text())
+    assert {r["attack"]["name"] for r in results["metrics"] if r.get("attack")} == {"recover"}
+    assert set(results["definitions"]) >= {"forget_acc", "neighbor_acc", "attack:*"}
+    claims = json.loads((out / "claims.json").read_text())["claims"]
+    capacity = next(c for c in claims if c["id"] == "capacity")
+    assert capacity["verdict"] in ("supported", "not supported")
+    lines = findings(out)
+    assert lines[0] == "What this audit found:"
+    assert [line.split(" on ")[0] for line in lines[1:4]] == [
+        "- scapre",
+        "- scapre-preserve",
+        "- uce",
+    ]
+    assert (out / "report" / "index.html").read_text().count('class="point"') == 3
