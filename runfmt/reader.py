@@ -402,6 +402,13 @@ def _manifest(data: Any, where: _Where) -> Manifest:
     schema = identity.get("schema")
     if schema != RUN_SCHEMA:
         raise where.at("identity").at("schema").error(f"expected {RUN_SCHEMA}, got {_show(schema)}")
+    at = where.at("identity")
+    for key in ("suite_name", "suite_hash", "profile"):
+        at.value(identity, key, "str", required=True, null=False)
+    at.at("methods").items(at.value(identity, "methods", "list", required=True, null=False), "str")
+    at.value(identity, "model", "dict", required=True, null=False)
+    at.value(identity, "limit", "int")
+    at.value(identity, "micro_batch", "int")
     provenance = where.value(data, "provenance", "dict") or {}
     for key in ("git", "hardware", "packages"):
         where.at("provenance").value(provenance, key, "dict")
