@@ -99,6 +99,15 @@ def status(path: Path) -> list[str]:
     ]
     edits_done = sum(1 for e in plan.edits if run.edit_done(e.edit_id))
     lines.append(f"erase     {edits_done}/{len(plan.edits)} edit(s)")
+    if ident.get("stages") == "weights":  # `--stages weights`: no images, no scores
+        measured = len(list((run.root / "weights").glob("*.json"))) - 1
+        lines.append(f"weights   {max(measured, 0)}/{len(plan.edits)} edit(s) measured (no images)")
+        results = read_json(run.results)
+        n = len(results["metrics"]) if isinstance(results, dict) else 0
+        lines.append(
+            f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"
+        )
+        return lines
     total = {
         (e.edit_id, i)
         for e in plan.edits
