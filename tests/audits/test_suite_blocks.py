@@ -46,7 +46,7 @@ CASES = [
         "config: {preset: large-scale}",
         "config: {preset: large-scale, bures_iters: 0}",
         "methods.scapre.config.bures_iters",
-        "bures_iters must be >= 1",
+        "bures_iters must lie in [1, 1000], got 0",
     ),
     (
         "eraser config: bad type",
