@@ -11,11 +11,37 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from audits.errors import AuditError
 from audits.suites.spec import ScorerSpec
+from scapre.fields import TypedConfig
+
+
+@dataclass(frozen=True)
+class ScorerParams(TypedConfig):
+    """Base of a scorer kind's `params:` (the project's typed config base): no keys, so a scorer
+    that reads none refuses any; a kind that reads params declares them in a subclass. The
+    front door parses every suite's scorer params into its class before any model loads."""
+
+    label: ClassVar[str] = "scorer"
+    error: ClassVar[type[Exception]] = AuditError
+    prefix_fields: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class ClipParams(ScorerParams):
+    """An open_clip model (`openclip_model.load_clip`): architecture, pretrained tag or local
+    weights, or a local model config."""
+
+    model: str | None = None
+    pretrained: str | None = None
+    model_config: str | None = None
+
+if TYPE_CHECKING:
+    from audits.evaluator_weights import ScorerNeeds
 
 
 @dataclass(frozen=True)
@@ -27,6 +53,10 @@ class ScorerContext:
     suite_root: Path
     device: str = "cpu"
     batch_size: int = 16
+    weights_dir: Path | None = (
+        None  # --weights-dir / SCAPRE_AUDIT_WEIGHTS (audits.evaluator_weights)
+    )
+    concept_roles: dict[str, str] = field(default_factory=dict)  # concept -> target / retain
 
 
 @dataclass(frozen=True)
@@ -54,6 +84,7 @@ class Scorer(ABC):
     version: ClassVar[str]
     output: ClassVar[str]  # "label", "scalar" or "features"
     needs_reference: ClassVar[bool] = False
+    params_class: ClassVar[type[ScorerParams]] = ScorerParams
 
     def __init__(self, spec: ScorerSpec, context: ScorerContext) -> None:
         self.spec = spec
@@ -67,6 +98,14 @@ class Scorer(ABC):
 
     def build(self) -> None:  # noqa: B027 - optional hook
         """Load models; called once before `identity` and `score`."""
+
+    @classmethod
+    def weight_needs(cls, spec: ScorerSpec, context: ScorerContext) -> ScorerNeeds:
+        """The weights files (and packages) `build` will need, found without loading anything:
+        what `audits.evaluator_weights.check_scorers` (the preflight) reads. Default: none."""
+        from audits.evaluator_weights import ScorerNeeds
+
+        return ScorerNeeds()
 
     @abstractmethod
     def identity(self) -> dict[str, Any]:

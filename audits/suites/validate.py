@@ -8,8 +8,10 @@ from pathlib import Path
 
 from audits.models.clip_tokenizer import MODEL_MAX_LENGTH
 from audits.registry import REGISTRIES, Registry
+from audits.suites.blocks import check_blocks
 from audits.suites.cases import local_cases, template_problem
 from audits.suites.errors import SuiteError
+from audits.suites.scorer_params import param_problem
 from audits.suites.spec import SELECTIONS
 from audits.suites.suite import IMPLICIT_PROFILE, Suite
 from audits.suites.yaml_io import Locations, PathKey
@@ -42,6 +44,7 @@ def validate_suite(suite: Suite, *, tokens: bool = True) -> None:
     """Raise the first SuiteError found in `suite`; `tokens=False` skips the CLIP length check."""
     c = _Checker(suite)
     _registry_names(c)
+    check_blocks(suite, c.locs)  # every config:/params: block parsed into its typed config
     if suite.concepts is not None:
         _concepts(c)
     _erase_sets(c)
@@ -181,6 +184,11 @@ def _scorers(c: _Checker) -> None:
             raise c.fail((*path, "label_space"), "label_space: concepts needs a concepts table")
         if scorer.label_space == "imagenet-1k":
             _imagenet_labels(c, scorer.label_column)
+        problem = param_problem(scorer.kind, scorer.params)
+        if problem:
+            key, message = problem
+            where = (*path, "params", key)
+            raise c.fail(where if where in c.locs.lines else (*path, "params"), message)
 
 
 def _imagenet_labels(c: _Checker, column: str) -> None:

@@ -171,3 +171,17 @@ def test_a_profile_can_name_its_own_model_and_resolution():
     )
     assert suite.profile("clean").model == suite.model and suite.model.family == "sd-v1"
     assert len(suite_hash(suite)) == 64
+
+
+@pytest.mark.slow
+def test_the_sdxl_benchmark_unet_has_sdxl_bases_140_kv_matrices():
+    """benchmarks/solver.py --family sdxl: every attn2 K/V matrix of SDXL base, real names."""
+    import scapre
+    from audits.models.tiny import sdxl_kv_unet
+
+    refs = scapre.projections(sdxl_kv_unet(device="meta"))
+    assert len(refs) == 140 and all(r.layer.weight.shape[1] == 2048 for r in refs)
+    assert refs[0].name == "down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v.weight"
+    assert refs[-1].name == "mid_block.attentions.0.transformer_blocks.9.attn2.to_k.weight"
+    rows = sum(r.layer.weight.shape[0] for r in refs)
+    assert rows == 2 * (4 * 640 + 20 * 1280 + 30 * 1280 + 6 * 640 + 10 * 1280)
