@@ -6,6 +6,11 @@ from pathlib import Path
 
 import typer
 
+WEIGHTS_HELP = (
+    "Folder of evaluator weights: CLIP, ResNet-50, LPIPS, Inception (layout:"
+    " docs/evaluator-weights.md); the Hugging Face and torch"
+    " hub caches are read too."
+)
 QUIET_HELP = "No progress bars, progress lines or stage lines (errors and results still print)."
 
 
@@ -67,6 +72,9 @@ def run(
         help="all (the image audit) or weights (the weight-space audit alone: no images; "
         "docs/weights.md).",
     ),
+    weights_dir: Path = typer.Option(
+        None, "--weights-dir", envvar="SCAPRE_AUDIT_WEIGHTS", help=WEIGHTS_HELP
+    ),
     dry_run: bool = typer.Option(
         False,
         "--dry-run",
@@ -106,6 +114,7 @@ def run(
         steps=steps,
         size=size,
         stages=stages,
+        weights_dir=weights_dir,
     )
     if dry_run:
         _print_preflight(request, images_per_second, as_json)
@@ -171,6 +180,9 @@ def plan(
         help="Your GPU's SD 1.5 images/s at 512 px, 50 steps, fp16 (default 1.0, an assumption).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    weights_dir: Path = typer.Option(
+        None, "--weights-dir", envvar="SCAPRE_AUDIT_WEIGHTS", help=WEIGHTS_HELP
+    ),
 ) -> None:
     """What `run` would need and do, without loading anything: model, evaluator weights, prompt
     sets, and the work (edits, images, steps, GPU-hours). Exit 1 if something is missing."""
@@ -188,6 +200,7 @@ def plan(
         steps=steps,
         size=size,
         device=device,
+        weights_dir=weights_dir,
     )
     _print_preflight(request, images_per_second, as_json)
 
@@ -206,13 +219,18 @@ def score(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     batch_size: int = typer.Option(4, "--batch-size"),
     skip_unavailable: bool = typer.Option(False, "--skip-unavailable"),
+    weights_dir: Path = typer.Option(
+        None, "--weights-dir", envvar="SCAPRE_AUDIT_WEIGHTS", help=WEIGHTS_HELP
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Re-score a run's saved images and rewrite results.json, without generating anything."""
     _quiet(quiet)
     from audits.run import rescore
 
-    counts = rescore(run_dir, device, batch_size, force, skip_unavailable, say=_say)
+    counts = rescore(
+        run_dir, device, batch_size, force, skip_unavailable, say=_say, weights_dir=weights_dir
+    )
     typer.echo(f"{run_dir}: {counts['scores']} score unit(s) computed; results.json rewritten")
 
 

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    from audits.erasers.prompts import tokenize
+    from audits.erasers.prompts import text_stack
     from audits.models.loading import load_pipeline
     from audits.registry import ERASERS
     from audits.run.plan import EditUnit, RunPlan, plan_probe
@@ -76,11 +76,9 @@ def main(argv: list[str] | None = None) -> dict:
     prompts = all_prompts(plan, method_guides(plan))
 
     # 1. the text encoder alone
+    stack = text_stack(pipe)
     started = time.perf_counter()
-    with torch.inference_mode():
-        ids = tokenize(pipe.tokenizer, prompts).input_ids
-        for i in range(0, len(prompts), 32):
-            pipe.text_encoder(ids[i : i + 32])[0]
+    stack.encode(prompts, dtype=None, device=None, batch_size=32)  # tokenize + forward only
     encoder_s = time.perf_counter() - started
 
     # 2. the edits (the methods' cost, not the audit's)

@@ -20,6 +20,7 @@ from audits.errors import AuditError
 from audits.staging import clean_leftovers, staging_dir
 from reports import exports
 from reports.compare import group_by_suite, suite_warnings
+from reports.evaluators import weights_status, weights_warnings
 from reports.glossary import TERMS, glossary
 from reports.images import ImageStore
 from reports.load import Run, load_run
@@ -75,6 +76,7 @@ def _provenance(run: Run) -> dict[str, Any]:
         "identity_recipe": results.get("identity_recipe", ""),
         "methods": results.get("methods") or {},
         "evaluators": results.get("evaluators") or {},
+        "evaluator_weights": weights_status(results.get("evaluators") or {}),
         "prompt_sets": results.get("prompt_sets") or {},
     }
 
@@ -190,7 +192,11 @@ def render_run(
     ]
     if up:
         nav.insert(0, ("All runs", up))
-    common = {"root": "", "nav": nav, "warnings": list(warnings)}
+    common = {
+        "root": "",
+        "nav": nav,
+        "warnings": [*warnings, *weights_warnings(run.results.get("evaluators") or {})],
+    }
 
     probes_of = concept_probes(run)
     names = list(probes_of)

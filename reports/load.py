@@ -136,18 +136,14 @@ def load_run(path: Path | str) -> Run:
     results = _read_json(root / "results.json", "results.json")
     if not isinstance(results, dict) or results.get("schema") != RESULTS_SCHEMA:
         raise AuditError(f"{root / 'results.json'}: expected schema {RESULTS_SCHEMA}")
-    metrics = results.get("metrics")
-    if not isinstance(metrics, list) or not all(isinstance(m, dict) for m in metrics):
-        raise AuditError(f"{root / 'results.json'}: 'metrics' must be a list of objects")
-    for i, row in enumerate(metrics):
-        for key in ("metric", "method", "value"):
-            if key not in row:
-                raise AuditError(f"{root / 'results.json'}: metrics[{i}] has no '{key}'")
-    plan = _read_json(root / "plan.json", "plan.json")
-    if not isinstance(plan, dict) or not {"edits", "groups", "probes"} <= plan.keys():
-        raise AuditError(f"{root / 'plan.json'}: expected keys edits, groups and probes")
+    from audits.filecheck import IDENTITY, PLAN, RESULTS, check_file
+
+    check_file(results, RESULTS, root / "results.json")
+    plan = check_file(_read_json(root / "plan.json", "plan.json"), PLAN, root / "plan.json")
     manifest_path = root / "manifest.json"
     manifest = _read_json(manifest_path, "manifest.json") if manifest_path.exists() else {}
+    if manifest:
+        check_file(manifest, IDENTITY, manifest_path)
     run = Run(root=root, results=results, plan=plan, manifest=manifest)
     for edit in plan["edits"]:
         edit_id = edit.get("edit_id")

@@ -36,6 +36,22 @@ def weak_entries(run: Run) -> list[dict[str, Any]]:
     return [e for e in table.get("correlations", []) if e.get("weak")]
 
 
+def _describe(e: dict[str, Any]) -> str:
+    where = f"over {e.get('n')} {e.get('unit', 'points')} ({e.get('where', '')})"
+    if e.get("rho") is None:
+        return (
+            f"{e['score']} vs image {e['image_metric']}: no rank correlation measurable {where}; "
+            "not validated against images"
+        )
+    ci = ""
+    if e.get("ci_low") is not None:
+        ci = f" [{e['ci_low']:.2f}, {e['ci_high']:.2f}]"
+    return (
+        f"{e['score']} vs image {e['image_metric']}: rank correlation {e['rho']:.2f}{ci} "
+        f"{where}: weak, read this row with care"
+    )
+
+
 def weight_tables(run: Run) -> list[WeightTable]:
     weak = weak_entries(run)
     tables = []
@@ -64,15 +80,22 @@ def weight_tables(run: Run) -> list[WeightTable]:
             if mine:
                 label += " (!)"
                 for e in mine:
-                    warnings.append(
-                        f"{method}: {e['score']} vs image {e['image_metric']}: rank correlation "
-                        f"{e['rho']:.2f} [{e['ci_low']:.2f}, {e['ci_high']:.2f}] over "
-                        f"{e['n']} {e['unit']} ({e['where']}): weak, read this row with care"
-                    )
+                    warnings.append(f"{method}: {_describe(e)}")
             cells = [
                 Cell(by_metric[c.metric], False) if c.metric in by_metric else None for c in columns
             ]
             table.add(label, cells, method == run.reference)
+        validated = {
+            e.get("score")
+            for e in (run.results.get("weights_validation") or {}).get("correlations", [])
+        }
+        unchecked = [c.metric for c in columns if c.metric not in validated]
+        unchecked = [m for m in unchecked if not m.startswith("kv_edit_share")]
+        if unchecked:
+            warnings.append(
+                "not validated against images (no image-level comparison published): "
+                + ", ".join(unchecked)
+            )
         table.mark_best()
         tables.append(WeightTable(table, warnings))
     return tables

@@ -18,11 +18,16 @@ def read_run(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str
     """(results, edit records, manifest) of a finished run; an AuditError otherwise."""
     root = Path(path)
     manifest = read_json(root / MANIFEST)
-    if not isinstance(manifest, dict) or manifest.get("identity", {}).get("schema") != RUN_SCHEMA:
+    identity = manifest.get("identity") if isinstance(manifest, dict) else None
+    if not isinstance(identity, dict) or identity.get("schema") != RUN_SCHEMA:
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
     results = read_json(root / "results.json")
     if not isinstance(results, dict):
         raise AuditError(f"{path} has no results.json yet; finish it with `scapre-audit run`")
+    from audits.filecheck import IDENTITY, RESULTS, check_file
+
+    check_file(manifest, IDENTITY, root / MANIFEST)
+    check_file(results, RESULTS, root / "results.json")
     edits = [read_json(p) for p in sorted((root / "edits").glob("*/edit.json"))]
     return results, [e for e in edits if isinstance(e, dict)], manifest
 

@@ -39,6 +39,7 @@ class RunRequest:
     steps: int | None = None  # denoising steps instead of the suite's
     size: int | None = None  # square image size in pixels instead of the suite's
     stages: str = "all"  # or "weights": the weight-space audit alone (audits.weights.stage)
+    weights_dir: Path | None = None  # evaluator weights (else $SCAPRE_AUDIT_WEIGHTS)
 
     def overrides(self) -> dict[str, int]:
         """The generation settings this request overrides (part of the run's identity)."""
@@ -153,7 +154,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
 
     # evaluators are loaded before the model, so a missing checkpoint or a label set that
     # cannot label the suite's concepts stops the run before any work
-    built = build_scorers(suite, scorers, req.device, req.batch_size)
+    built = build_scorers(suite, scorers, req.device, req.batch_size, req.weights_dir)
     check_labels(suite, profile_name, metrics, built, req.limit)
     from audits.models.loading import load_pipeline
 
@@ -288,18 +289,13 @@ def score_and_aggregate(
     return {"scores": scored}
 
 
-def build_scorers(suite: Suite, names: list[str], device: str, batch_size: int) -> dict[str, Any]:
+def build_scorers(
+    suite: Suite, names: list[str], device: str, batch_size: int, weights_dir=None
+) -> dict[str, Any]:
+    from audits.evaluator_weights import scorer_context
     from audits.registry import SCORERS
-    from audits.scorers.base import ScorerContext
 
-    assert suite.concepts is not None
-    ctx = ScorerContext(
-        concepts=suite.concepts.names(),
-        concept_label_columns={c.name: dict(c.labels) for c in suite.concepts.concepts},
-        suite_root=suite.root,
-        device=device,
-        batch_size=batch_size,
-    )
+    ctx = scorer_context(suite, device, batch_size, weights_dir)
     return {n: SCORERS.get(suite.scorers[n].kind).from_spec(suite.scorers[n], ctx) for n in names}
 
 

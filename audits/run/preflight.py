@@ -192,17 +192,31 @@ def dataset_items(suite: Suite, probes: list[str]) -> list[Item]:
     return items
 
 
-def evaluator_items(suite: Suite, scorers: list[str]) -> list[Item]:
-    """Each evaluator the profile uses."""
-    return [
-        Item(
-            "evaluator",
-            f"{name} ({suite.scorers[name].kind})",
-            "unchecked",
-            "its weights are found and loaded when the scorers are built, before any image",
+def evaluator_items(suite: Suite, scorers: list[str], weights_dir=None) -> list[Item]:
+    """Each evaluator the profile uses: every weights file found (where, sha256 against its pinned
+    digest) or missing (which file, where to put it), missing packages, declared substitutions;
+    no network is built (audits.evaluator_weights.check_scorers)."""
+    from audits.evaluator_weights import check_scorers, weights_root
+
+    root = weights_root(weights_dir)
+    items = []
+    for check in check_scorers(suite, scorers, weights_dir):
+        name = f"{check.scorer} ({check.kind})"
+        substituted = any(note.startswith("substitution") for note in check.notes)
+        if not check.ok:
+            missing = [f.where_to_put(root) for f in check.files if f.path is None]
+            detail = "; ".join([*check.problems, *missing, *check.notes])
+            items.append(Item("evaluator", name, "missing", detail, True, substituted))
+            continue
+        if not check.files:
+            status = "no weights file"
+        else:
+            status = "verified" if check.verified else "UNVERIFIED"
+        parts = [f"{f.path} ({f.status})" for f in check.files]
+        items.append(
+            Item("evaluator", name, status, "; ".join([*parts, *check.notes]), False, substituted)
         )
-        for name in scorers
-    ]
+    return items
 
 
 def preflight_items(req: RunRequest, suite: Suite, profile: str, scorers: list[str]) -> list[Item]:
@@ -213,7 +227,7 @@ def preflight_items(req: RunRequest, suite: Suite, profile: str, scorers: list[s
     model_id = req.model or model.id
     revision = None if req.model or Path(model_id).expanduser().exists() else model.revision
     items = [sampler_item(gen.sampler, req.steps or gen.steps), model_item(model_id, revision)]
-    items += evaluator_items(suite, scorers)
+    items += evaluator_items(suite, scorers, req.weights_dir)
     items += dataset_items(suite, list(suite.profile(profile).probes))
     return items
 

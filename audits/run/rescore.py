@@ -13,14 +13,19 @@ from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
 
 
 def open_run(path: Path) -> tuple[RunDir, dict[str, Any], RunPlan]:
+    from audits.filecheck import IDENTITY, PLAN, check_file
+
     run = RunDir(Path(path))
     manifest = read_json(run.manifest)
-    if not isinstance(manifest, dict) or manifest.get("identity", {}).get("schema") != RUN_SCHEMA:
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("identity"), dict):
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
+    if manifest["identity"].get("schema") != RUN_SCHEMA:
+        raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
+    check_file(manifest, IDENTITY, run.manifest)
     plan = read_json(run.plan)
     if not isinstance(plan, dict):
         raise AuditError(f"{path} has no readable plan.json; rerun `scapre-audit run`")
-    return run, manifest, plan_from_json(plan)
+    return run, manifest, plan_from_json(check_file(plan, PLAN, run.plan))
 
 
 def incomplete_images(run: RunDir, plan: RunPlan) -> list[str]:
@@ -40,6 +45,7 @@ def rescore(
     force: bool = False,
     skip_unavailable: bool = False,
     say=print,
+    weights_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Re-score a run's saved images with its suite's scorers and re-aggregate; never generate.
     Score files whose evaluator identity or images changed are recomputed; `force` redoes all."""
@@ -49,10 +55,12 @@ def rescore(
     check_bound("--batch-size", batch_size)
     open_run(path)  # refuse a folder that is not a run before creating the lock file in it
     with run_lock(Path(path), "run folder"):
-        return _rescore(path, device, batch_size, force, skip_unavailable, say)
+        return _rescore(path, device, batch_size, force, skip_unavailable, say, weights_dir)
 
 
-def _rescore(path, device, batch_size, force, skip_unavailable, say) -> dict[str, Any]:
+def _rescore(
+    path, device, batch_size, force, skip_unavailable, say, weights_dir=None
+) -> dict[str, Any]:
     from audits.run.atomic import clean_leftovers
     from audits.run.engine import RunRequest, build_scorers, score_and_aggregate
     from audits.run.selection import selected
@@ -71,8 +79,13 @@ def _rescore(path, device, batch_size, force, skip_unavailable, say) -> dict[str
             " rerun `scapre-audit run` with the original options to regenerate them"
         )
     scorers, metrics, skipped = selected(suite, ident["profile"], skip_unavailable)
-    req = RunRequest(suite=str(suite.root), device=device, batch_size=batch_size)
-    built = build_scorers(suite, scorers, device, batch_size)
+    from audits.evaluator_weights import check_scorers, require_all
+
+    require_all(check_scorers(suite, scorers, weights_dir), weights_dir)
+    req = RunRequest(
+        suite=str(suite.root), device=device, batch_size=batch_size, weights_dir=weights_dir
+    )
+    built = build_scorers(suite, scorers, device, batch_size, weights_dir)
     return score_and_aggregate(run, plan, suite, req, built, metrics, skipped, say, force=force)
 
 
@@ -86,6 +99,15 @@ def status(path: Path) -> list[str]:
     ]
     edits_done = sum(1 for e in plan.edits if run.edit_done(e.edit_id))
     lines.append(f"erase     {edits_done}/{len(plan.edits)} edit(s)")
+    if ident.get("stages") == "weights":  # `--stages weights`: no images, no scores
+        measured = len(list((run.root / "weights").glob("*.json"))) - 1
+        lines.append(f"weights   {max(measured, 0)}/{len(plan.edits)} edit(s) measured (no images)")
+        results = read_json(run.results)
+        n = len(results["metrics"]) if isinstance(results, dict) else 0
+        lines.append(
+            f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"
+        )
+        return lines
     total = {
         (e.edit_id, i)
         for e in plan.edits
@@ -103,6 +125,10 @@ def status(path: Path) -> list[str]:
     score_files = list((run.root / "scores").glob("*/*/*.json"))
     lines.append(f"score     {len(score_files)} score file(s)")
     results = read_json(run.results)
+    if isinstance(results, dict):
+        from audits.filecheck import RESULTS, check_file
+
+        check_file(results, RESULTS, run.results)
     n = len(results["metrics"]) if isinstance(results, dict) else 0
     lines.append(
         f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"

@@ -11,11 +11,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
 from audits.suites.spec import ScorerSpec
+
+if TYPE_CHECKING:
+    from audits.evaluator_weights import ScorerNeeds
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,10 @@ class ScorerContext:
     suite_root: Path
     device: str = "cpu"
     batch_size: int = 16
+    weights_dir: Path | None = (
+        None  # --weights-dir / SCAPRE_AUDIT_WEIGHTS (audits.evaluator_weights)
+    )
+    concept_roles: dict[str, str] = field(default_factory=dict)  # concept -> target / retain
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,14 @@ class Scorer(ABC):
 
     def build(self) -> None:  # noqa: B027 - optional hook
         """Load models; called once before `identity` and `score`."""
+
+    @classmethod
+    def weight_needs(cls, spec: ScorerSpec, context: ScorerContext) -> ScorerNeeds:
+        """The weights files (and packages) `build` will need, found without loading anything:
+        what `audits.evaluator_weights.check_scorers` (the preflight) reads. Default: none."""
+        from audits.evaluator_weights import ScorerNeeds
+
+        return ScorerNeeds()
 
     @abstractmethod
     def identity(self) -> dict[str, Any]:

@@ -8,18 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 from audits.scorers.base import ImageItem, ScoreOutput, Scorer
-from audits.scorers.openclip_model import load_clip
+from audits.scorers.openclip_model import clip_needs, load_clip
 
 
 class CLIPScore(Scorer):
     kind = "clip_score"
-    version = "clip_score/1"
+    version = "clip_score/2"
     output = "scalar"
 
     def build(self) -> None:
         self.scale = float(self.spec.params.get("scale", 100))
-        ctx = self.context
-        self.clip = load_clip(self.spec.params, ctx.suite_root, ctx.device, self.spec.name)
+        self.clip = load_clip(self.spec.params, self.context, self.spec.name)
+
+    @classmethod
+    def weight_needs(cls, spec, context):
+        return clip_needs(spec, context)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -36,4 +39,5 @@ class CLIPScore(Scorer):
         text = self.clip.text_features([i.prompt for i in items])
         cos = (image * text).sum(-1)
         values = (self.scale * cos.clamp_min(0)).tolist()
-        return ScoreOutput([{"value": round(v, 6)} for v in values])
+        pairs = zip(values, cos.tolist(), strict=True)
+        return ScoreOutput([{"value": round(v, 6), "cosine": round(c, 8)} for v, c in pairs])

@@ -13,7 +13,7 @@ import torch
 
 from audits.errors import AuditError
 from audits.scorers.base import ImageItem, ScoreOutput, Scorer
-from audits.scorers.openclip_model import load_clip
+from audits.scorers.openclip_model import clip_needs, load_clip
 
 DEFAULT_TEMPLATES = ("a photo of a {label}.",)
 
@@ -25,7 +25,7 @@ def fill(template: str, label: str) -> str:
 
 class CLIPZeroShot(Scorer):
     kind = "clip_zeroshot"
-    version = "clip_zeroshot/1"
+    version = "clip_zeroshot/2"
     output = "label"
 
     def build(self) -> None:
@@ -44,14 +44,17 @@ class CLIPZeroShot(Scorer):
                 raise AuditError(
                     f"scorer '{self.spec.name}': template {t!r} has no {{label}} or {{concept}}"
                 )
-        ctx = self.context
-        self.clip = load_clip(params, ctx.suite_root, ctx.device, self.spec.name)
+        self.clip = load_clip(params, self.context, self.spec.name)
         per_label = []
         for label in self.labels:
             feats = self.clip.text_features([fill(t, label) for t in self.templates])
             mean = feats.mean(0)
             per_label.append(mean / mean.norm().clamp_min(1e-12))
         self.label_features = torch.stack(per_label)
+
+    @classmethod
+    def weight_needs(cls, spec, context):
+        return clip_needs(spec, context)
 
     def identity(self) -> dict[str, Any]:
         return {

@@ -25,36 +25,62 @@ class ResNet50ImageNet(Scorer):
     version = "resnet50_imagenet/1"
     output = "label"
 
+    @classmethod
+    def _weights(cls, spec):
+        from torchvision.models import ResNet50_Weights
+
+        name = spec.params.get("weights", "IMAGENET1K_V2")
+        try:
+            return ResNet50_Weights[name]
+        except KeyError as err:
+            known = ", ".join(w.name for w in ResNet50_Weights)
+            raise AuditError(
+                f"scorer '{spec.name}': unknown weights {name!r}; use {known}"
+            ) from err
+
+    @classmethod
+    def _need(cls, spec, context):
+        from audits.evaluator_weights import local_file_need, torch_hub_need
+
+        weights = cls._weights(spec)
+        if spec.params.get("checkpoint"):
+            path = local_path(
+                spec.params["checkpoint"], context.suite_root, f"scorer '{spec.name}': checkpoint"
+            )
+            return local_file_need(f"ResNet-50 checkpoint {path.name}", path)
+        return torch_hub_need(f"torchvision ResNet-50 {weights.name} weights", weights.url)
+
+    @classmethod
+    def weight_needs(cls, spec, context):
+        from audits.evaluator_weights import ScorerNeeds
+
+        try:
+            return ScorerNeeds(needs=[cls._need(spec, context)])
+        except AuditError as err:
+            return ScorerNeeds(problems=[str(err)])
+
     def build(self) -> None:
-        from torchvision.models import ResNet50_Weights, resnet50
+        from torchvision.models import resnet50
+
+        from audits.evaluator_weights import require
 
         params, who = self.spec.params, self.spec.name
         if int(params.get("top_k", 1)) != 1:
             raise AuditError(f"scorer '{who}': only top_k: 1 is supported in this version")
+        if params.get("match", "class_index") != "class_index":
+            raise AuditError(f"scorer '{who}': only match: class_index is supported")
         if self.spec.label_space != "imagenet-1k" or not self.spec.label_column:
             raise AuditError(f"scorer '{who}' needs label_space: imagenet-1k and a label_column")
-        name = params.get("weights", "IMAGENET1K_V2")
-        try:
-            self.weights = ResNet50_Weights[name]
-        except KeyError as err:
-            known = ", ".join(w.name for w in ResNet50_Weights)
-            raise AuditError(f"scorer '{who}': unknown weights {name!r}; use {known}") from err
+        self.weights = self._weights(self.spec)
         self.checkpoint = params.get("checkpoint")
-        if self.checkpoint:
-            path = local_path(
-                self.checkpoint, self.context.suite_root, f"scorer '{who}': checkpoint"
-            )
-            self.model = resnet50(weights=None)
-            self.model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        else:
-            try:
-                self.model = resnet50(weights=self.weights)
-            except Exception as err:  # offline without a cached download
-                raise AuditError(
-                    f"scorer '{who}': cannot get torchvision ResNet-50 {name} weights ({err});"
-                    " put them in the torch hub cache or give params.checkpoint"
-                ) from err
+        found = require(self._need(self.spec, self.context), self.context.weights_dir, who)
+        self.model = resnet50(weights=None)
+        state = torch.load(str(found.path), map_location="cpu", weights_only=True)
+        self.model.load_state_dict(state)
+        self.weights_file = found
         self.model.eval().to(self.context.device)
+        # the weights' own inference transform (resize 232 bilinear, centre crop 224, ImageNet
+        # mean/std for IMAGENET1K_V2), applied to the PIL image as torchvision documents it
         self.preprocess = self.weights.transforms()
 
     def identity(self) -> dict[str, Any]:
@@ -64,6 +90,8 @@ class ResNet50ImageNet(Scorer):
             "architecture": "torchvision/resnet50",
             "weights_tag": None if self.checkpoint else self.weights.name,
             "weights_sha256": module_sha256(self.model),
+            "weights_file": self.weights_file.record(),
+            "weights_verified": self.weights_file.verified,
             "preprocessing": " ".join(repr(self.preprocess).split()),
             "label_space": "imagenet-1k",
             "label_column": self.spec.label_column,

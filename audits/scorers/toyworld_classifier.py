@@ -16,6 +16,7 @@ from audits.errors import AuditError
 from audits.scorers.base import ImageItem, ScoreOutput, Scorer
 
 NO_SHAPE = "no shape"
+NATIVE = 32  # the world's image size, the only one the classifier was trained on
 
 
 class ToyWorldClassifier(Scorer):
@@ -23,25 +24,39 @@ class ToyWorldClassifier(Scorer):
     version = "toyworld_classifier/1"
     output = "label"
 
-    def build(self) -> None:
-        from audits.models.loading import module_sha256
-        from audits.toyworld.classifier import load_classifier
+    @classmethod
+    def _folder(cls, spec, context) -> Path:
         from audits.toyworld.paths import WEIGHTS_DIR
 
-        folder = self.spec.params.get("weights")
-        path = WEIGHTS_DIR / "classifier" if folder is None else self._resolve(str(folder))
-        if not (path / "classifier.safetensors").is_file():
-            raise AuditError(
-                f"scorer '{self.spec.name}': no classifier.safetensors in {path}"
-            )
+        folder = spec.params.get("weights")
+        if folder is None:
+            return WEIGHTS_DIR / "classifier"
+        for base in (context.suite_root, Path.cwd()):
+            if (base / str(folder)).is_dir():
+                return base / str(folder)
+        return Path(str(folder))
+
+    @classmethod
+    def weight_needs(cls, spec, context):
+        from audits.evaluator_weights import ScorerNeeds, local_file_need
+
+        path = cls._folder(spec, context) / "classifier.safetensors"
+        return ScorerNeeds(needs=[local_file_need("toy-world classifier weights", path)])
+
+    def build(self) -> None:
+        from audits.evaluator_weights import local_file_need, locate
+        from audits.models.loading import module_sha256
+        from audits.toyworld.classifier import load_classifier
+
+        path = self._folder(self.spec, self.context)
+        found = locate(
+            local_file_need("toy-world classifier weights", path / "classifier.safetensors"), None
+        )
+        if found.path is None:
+            raise AuditError(f"scorer '{self.spec.name}': no classifier.safetensors in {path}")
         self.model = load_classifier(path)
         self.weights_sha256 = module_sha256(self.model)
-
-    def _resolve(self, folder: str) -> Path:
-        for base in (self.context.suite_root, Path.cwd()):
-            if (base / folder).is_dir():
-                return base / folder
-        return Path(folder)
+        self.weights_file = found
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -49,7 +64,12 @@ class ToyWorldClassifier(Scorer):
             "version": self.version,
             "architecture": "ToyClassifier (3 conv blocks, colour head 6, shape head 4 + none)",
             "weights_sha256": self.weights_sha256,
-            "preprocessing": "RGB uint8 -> [-1, 1], native 32x32",
+            "weights_file": self.weights_file.record(),
+            "weights_verified": self.weights_file.verified,
+            "preprocessing": (
+                f"RGB uint8 -> [-1, 1] at its native {NATIVE}x{NATIVE} (other sizes resized by PIL"
+                " bicubic first)"
+            ),
             "labels": [*self.labels(), NO_SHAPE],
             "decision": "argmax of each head; shape 'none' -> 'no shape'",
             "threshold": None,
@@ -71,6 +91,11 @@ class ToyWorldClassifier(Scorer):
 
         records = []
         for item in items:  # one at a time: a label never depends on its batch
-            (concept,) = predict(self.model, [item.image])
+            image = item.image.convert("RGB")
+            if image.size != (NATIVE, NATIVE):  # e.g. a run at --size 64
+                from PIL import Image
+
+                image = image.resize((NATIVE, NATIVE), Image.BICUBIC)
+            (concept,) = predict(self.model, [image])
             records.append({"label": NO_SHAPE if concept is None else concept.name})
         return ScoreOutput(records)

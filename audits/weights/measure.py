@@ -20,24 +20,17 @@ from dataclasses import dataclass, field
 import torch
 
 
-def _gram(mats) -> torch.Tensor:
-    mats = list(mats)
-    d = mats[0].shape[1]
-    out = torch.zeros(d, d, dtype=torch.float64)
-    for m in mats:
-        out += m.T @ m
-    return out
-
-
 @dataclass
 class Base:
     """What every edit shares: the unedited matrices and their Gram G_0."""
 
     original: dict[str, torch.Tensor]  # float64
     g0: torch.Tensor = field(init=False)
+    grams: dict[str, torch.Tensor] = field(init=False)  # W_l^T W_l per matrix
 
     def __post_init__(self) -> None:
-        self.g0 = _gram(self.original.values())
+        self.grams = {n: W.T @ W for n, W in self.original.items()}
+        self.g0 = sum(self.grams.values(), torch.zeros_like(next(iter(self.grams.values()))))
 
 
 @dataclass
@@ -47,6 +40,7 @@ class EditGrams:
     diffs: dict[str, torch.Tensor]
     gdd: torch.Tensor
     gwd: torch.Tensor
+    dgrams: dict[str, torch.Tensor] = field(default_factory=dict)  # D_l^T D_l per matrix
 
     @property
     def empty(self) -> bool:
@@ -61,10 +55,12 @@ def edit_grams(base: Base, new: dict[str, torch.Tensor]) -> EditGrams:
     diffs = {n: D for n, D in diffs.items() if bool(D.any())}
     gdd = torch.zeros(d, d, dtype=torch.float64)
     gwd = torch.zeros(d, d, dtype=torch.float64)
+    dgrams = {}
     for n, D in diffs.items():
-        gdd += D.T @ D
+        dgrams[n] = D.T @ D
+        gdd += dgrams[n]
         gwd += base.original[n].T @ D
-    return EditGrams(diffs, gdd, gwd)
+    return EditGrams(diffs, gdd, gwd, dgrams)
 
 
 def recovery_map(base: Base, edit: EditGrams, regular_scale: float) -> torch.Tensor:
@@ -125,6 +121,7 @@ def toward_guide(
     edit: EditGrams,
     dd_forms: torch.Tensor,
     den_cache: dict | None = None,
+    cache_key: object = None,
 ) -> torch.Tensor:
     """Per prompt: 1 - sqrt(sum_t ||W' x_t - W n_t||^2 / sum_t ||W x_t - W n_t||^2) over the
     aligned tail positions t (x: the prompt's tokens, n: the guide's). 1 = the edited K/V of
@@ -138,8 +135,10 @@ def toward_guide(
         rows = (last == f).nonzero().flatten()
         x = emb[rows][:, xs]
         d = x - guide_emb[ns].unsqueeze(0)
-        key = (f, guide_last, id(guide_emb))
-        if den_cache is not None and key in den_cache and den_cache[key][0].equal(rows):
+        key = (cache_key, f)
+        if (
+            den_cache is not None and key in den_cache and den_cache[key][0].equal(rows)
+        ):  # same prompts
             den = den_cache[key][1]
         else:
             den = ((d @ g0) * d).sum((1, 2), dtype=torch.float64)
@@ -153,12 +152,12 @@ def toward_guide(
 
 def per_matrix(base: Base, edit: EditGrams, second_moment: torch.Tensor) -> dict:
     """sqrt(tr(D_l S D_l^T) / tr(W_l S W_l^T)) per edited matrix, S = sum of c c^T over the
-    probe's tokens after BOS: each matrix's own relative change on that probe."""
+    probe's tokens after BOS: each matrix's own relative change on that probe (through the
+    per-matrix Grams: tr(D S D^T) = <D^T D, S>_F)."""
     out = {}
-    for n, D in edit.diffs.items():
-        W = base.original[n]
-        num = float(((D @ second_moment) * D).sum())
-        den = float(((W @ second_moment) * W).sum())
+    for n in edit.diffs:
+        num = float((edit.dgrams[n] * second_moment).sum())
+        den = float((base.grams[n] * second_moment).sum())
         out[n] = (num / den) ** 0.5 if den > 0 else None
     return out
 
@@ -170,14 +169,8 @@ def by_kind(base: Base, edit: EditGrams, second_moment: torch.Tensor) -> dict:
         names = [n for n in base.original if n.rsplit(".", 2)[-2] == kind]
         if not names:
             continue
-        num = sum(
-            float(((edit.diffs[n] @ second_moment) * edit.diffs[n]).sum())
-            for n in names
-            if n in edit.diffs
-        )
-        den = sum(
-            float(((base.original[n] @ second_moment) * base.original[n]).sum()) for n in names
-        )
+        num = sum(float((edit.dgrams[n] * second_moment).sum()) for n in names if n in edit.dgrams)
+        den = sum(float((base.grams[n] * second_moment).sum()) for n in names)
         out[kind] = (num / den) ** 0.5 if den > 0 else None
     return out
 

@@ -140,7 +140,15 @@ class Measurer:
             g_emb, g_last = self.guide_features(guide)
             idx = torch.tensor(rows)
             values = measure.toward_guide(
-                emb[idx], last[idx], g_emb, g_last, self.base, grams, dd[idx], None
+                emb[idx],
+                last[idx],
+                g_emb,
+                g_last,
+                self.base,
+                grams,
+                dd[idx],
+                self.den_cache,  # the denominators depend on the prompts and guide only
+                (probe.name, guide, tuple(rows)),
             )
             for i, v in zip(rows, values.tolist(), strict=True):
                 out[i] = v
@@ -396,13 +404,24 @@ def run_weights(req, say) -> Any:
         else default_out(suite, profile_name).with_name(f"{suite.name}-{profile_name}-weights")
     )
     old = check_out_dir(out)
-    assert suite.model is not None
-    model_id = req.model or suite.model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else suite.model.revision
+    suite_model = suite.profile(profile_name).model or suite.model
+    assert suite_model is not None
+    model_id = req.model or suite_model.id
+    revision = None if req.model or Path(model_id).expanduser().exists() else suite_model.revision
     pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype="float32")
     model = model_fingerprint(pipe, ref)
+    from audits.run.generate_stage import numerics
+
     identity = run_identity(
-        suite.name, suite_hash(suite), profile_name, methods, req.limit, model, req.micro_batch
+        suite.name,
+        suite_hash(suite),
+        profile_name,
+        methods,
+        req.limit,
+        model,
+        req.micro_batch,
+        None,
+        numerics(req.device),  # the measured floats depend on it as images do
     ) | {"stages": "weights"}
     run = RunDir(out)
     if old:

@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--images",
+        nargs="*",
+        default=None,
+        help="only these variants (labels)",
+    )
     args = parser.parse_args(argv)
 
     import scapre
@@ -103,18 +109,22 @@ def main(argv: list[str] | None = None) -> dict:
         "concept_vector_sq_norm": float((enc.last_vectors()[0] ** 2).sum()),
     }
 
-    base_rates = concept_rates(pipe, clf, [target, *neighbours], args.seeds)
+    base_rates = concept_rates(pipe, clf, [target, *neighbours], args.seeds) if args.seeds else None
     rows = []
     for label, kind, config in VARIANTS:
+        if args.images is not None and label.strip() not in args.images:
+            continue  # only the variants checked in images
         started = time.perf_counter()
         eraser = ERASERS.get(kind).from_config(config)
         edit = eraser.erase(pipe, [CONCEPT])
         unit = EditUnit("x", kind, kind, "", eraser.to_config(), (CONCEPT,))
         kv = _kv_values(measurer, unit, edit.weights, probes)
-        edited = copy.copy(pipe)
-        edited.unet = copy.deepcopy(pipe.unet)
-        scapre.apply_edit(edited, edit.weights)
-        rates = concept_rates(edited, clf, [target, *neighbours], args.seeds)
+        rates = None
+        if args.seeds:
+            edited = copy.copy(pipe)
+            edited.unet = copy.deepcopy(pipe.unet)
+            scapre.apply_edit(edited, edit.weights)
+            rates = concept_rates(edited, clf, [target, *neighbours], args.seeds)
         mus = [r["mu"] for r in edit.reports if isinstance(r, dict) and r.get("mu") is not None]
         rb = [r["rollback_mean"] for r in edit.reports if r.get("rollback_mean") is not None]
         rows.append(
@@ -125,9 +135,11 @@ def main(argv: list[str] | None = None) -> dict:
                 "kv": {k: round(v, 4) for k, v in kv.items()},
                 "mean_mu": round(sum(mus) / len(mus), 4) if mus else None,
                 "mean_rollback": round(sum(rb) / len(rb), 4) if rb else None,
-                "red_circle_rate": rates[CONCEPT]["concept"],
+                "red_circle_rate": rates[CONCEPT]["concept"] if rates else None,
                 "neighbour_rate": sum(rates[c.name]["concept"] for c in neighbours)
-                / len(neighbours),
+                / len(neighbours)
+                if rates
+                else None,
                 "seconds": round(time.perf_counter() - started, 2),
             }
         )
@@ -135,8 +147,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(
             f"{label:48s} shift {kv.get('shift@t', 0):.3f} toward {kv.get('toward_guide@t', 0):.3f}"
             f" resid {kv.get('recovery_residual@t', 0):.3f} coll {kv.get('shift@n', 0):.3f}"
-            f" mu {r['mean_mu']} | red circle {r['red_circle_rate']:.2f}"
-            f" neighbours {r['neighbour_rate']:.2f}",
+            f" mu {r['mean_mu']} rollback {r['mean_rollback']}"
+            f" | red circle {r['red_circle_rate']} neighbours {r['neighbour_rate']}",
             flush=True,
         )
     result = {
@@ -148,7 +160,9 @@ def main(argv: list[str] | None = None) -> dict:
             "red_circle_rate": base_rates[CONCEPT]["concept"],
             "neighbour_rate": sum(base_rates[c.name]["concept"] for c in neighbours)
             / len(neighbours),
-        },
+        }
+        if base_rates
+        else None,
         "variants": rows,
     }
     print(json.dumps({"feature_scale": scale, "unedited": result["unedited"]}, indent=1))

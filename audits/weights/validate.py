@@ -71,12 +71,16 @@ def interval(x, y, seed: int) -> tuple[float, float] | None:
     return float(lo), float(hi)
 
 
+LEVEL = {"concept": True}  # False: one point per (method, erase set), the aggregate rows
+
+
 def _per_concept(results: dict, metric: str) -> dict[tuple[str, str, str], float]:
+    by_concept = LEVEL["concept"]
     return {
-        (r["method"], r["erase_set"], r["concept"]): r["value"]
+        (r["method"], r["erase_set"], r["concept"] or "(all)"): r["value"]
         for r in results["metrics"]
         if r["metric"] == metric
-        and r.get("concept")
+        and bool(r.get("concept")) == by_concept
         and r.get("value") is not None
         and r.get("family") is None
         and r.get("group") is None
@@ -125,7 +129,9 @@ def correlate(pairs: list[tuple[dict, dict, str]], where: str) -> list[dict[str,
                     "image_metric": image,
                     "method": method,
                     "n": len(mine),
-                    "unit": "(method, erase set, concept) points",
+                    "unit": "(method, erase set, concept) points"
+                    if LEVEL["concept"]
+                    else "(method, erase set) points",
                     "where": where,
                     **entry,
                 }
@@ -138,22 +144,39 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pair", nargs=2, action="append", metavar=("WEIGHTS_RUN", "IMAGE_RUN"))
     parser.add_argument("--where", default="")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--any-suite-version",
+        action="store_true",
+        help="pair runs of different suite versions (both hashes are recorded)",
+    )
+    parser.add_argument(
+        "--level",
+        choices=("concept", "aggregate"),
+        default="concept",
+        help="points: (method, erase set, concept) rows, or the (method, erase set) aggregates",
+    )
     args = parser.parse_args(argv)
+    LEVEL["concept"] = args.level == "concept"
     pairs, sources = [], []
     for w, i in args.pair:
         wr = json.loads((Path(w) / "results.json").read_text())
-        ir = json.loads((Path(i) / "results.json").read_text())
-        if wr["suite"]["hash"] != ir["suite"]["hash"] or wr.get("limit") != ir.get("limit"):
+        ir = json.loads((Path(i) if i.endswith(".json") else Path(i) / "results.json").read_text())
+        if wr.get("limit") != ir.get("limit") or (
+            wr["suite"]["hash"] != ir["suite"]["hash"] and not args.any_suite_version
+        ):
             raise SystemExit(f"{w} and {i} are not the same suite and --limit")
         pairs.append((wr, ir, f"{ir['suite']['profile']}"))
         sources.append(
             {
+                "weights_suite_hash": wr["suite"]["hash"],
+                "weights_suite_version": wr["suite"]["version"],
+                "images_source": ir.get("source", str(i)),
                 "suite": ir["suite"]["name"],
                 "version": ir["suite"]["version"],
                 "suite_hash": ir["suite"]["hash"],
                 "profile": ir["suite"]["profile"],
                 "limit": ir.get("limit"),
-                "prompt_sets": {k: v["sha256"] for k, v in ir["prompt_sets"].items()},
+                "prompt_sets": {k: v["sha256"] for k, v in (ir.get("prompt_sets") or {}).items()},
             }
         )
     result = {
@@ -162,6 +185,7 @@ def main(argv: list[str] | None = None) -> dict:
         "weak_rule": f"agreement = -rho; weak when agreement < {WEAK} or its 95% interval "
         "reaches 0",
         "interval": f"95% percentile bootstrap over points, {REPLICATES} replicates",
+        "level": args.level,
         "sources": sources,
         "correlations": correlate(pairs, args.where),
     }

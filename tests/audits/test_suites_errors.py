@@ -336,6 +336,27 @@ def test_yaml_tags_that_build_objects_are_refused(tmp_path):
     assert "suite.yaml, line 4: invalid YAML" in message
 
 
+def test_scorer_params_the_code_would_ignore_are_refused(tmp_path):
+    """Every scorer param is read or refused: an unknown key, an unsupported choice."""
+    line = "  clip: {kind: clip_zeroshot, label_space: concepts}\n"
+    folder = write_suite(
+        tmp_path / "s",
+        _with(
+            line,
+            "  clip: {kind: clip_zeroshot, label_space: concepts,"
+            " params: {model: ViT-L-14, pretrained: openai, resolution: 336}}\n",
+        ),
+    )
+    message = load_error(folder)
+    assert "field 'scorers.clip.params" in message
+    assert "param 'resolution' is not read by scorer kind clip_zeroshot" in message
+    folder = write_suite(
+        tmp_path / "t",
+        _with(line, line + "  drift: {kind: image_distance, params: {distance: ssim}}\n"),
+    )
+    assert "distance: 'ssim' is not supported by scorer kind image_distance" in load_error(folder)
+
+
 def test_a_safety_checker_is_refused_not_ignored(tmp_path):
     folder = write_suite(
         tmp_path / "s", _with("  steps: 20\n", "  steps: 20\n  safety_checker: true\n")

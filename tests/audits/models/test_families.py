@@ -156,3 +156,32 @@ def test_every_registered_family_loads():
         assert family.structure in ("sd-v1", "sd-v2", "sdxl")
         assert family.native_size % 8 == 0
     assert MODEL_FAMILIES.get("sdxl").native_size == 1024
+
+
+def test_a_profile_can_name_its_own_model_and_resolution():
+    from audits.suites import load_suite, suite_hash
+
+    suite = load_suite("suites/artists100")
+    xl = suite.profile("sdxl")
+    assert (xl.model.family, xl.model.id) == ("sdxl", "stabilityai/stable-diffusion-xl-base-1.0")
+    assert (xl.generation.height, xl.generation.width, xl.generation.sampler) == (
+        1024,
+        1024,
+        "euler",
+    )
+    assert suite.profile("clean").model == suite.model and suite.model.family == "sd-v1"
+    assert len(suite_hash(suite)) == 64
+
+
+@pytest.mark.slow
+def test_the_sdxl_benchmark_unet_has_sdxl_bases_140_kv_matrices():
+    """benchmarks/solver.py --family sdxl: every attn2 K/V matrix of SDXL base, real names."""
+    import scapre
+    from audits.models.tiny import sdxl_kv_unet
+
+    refs = scapre.projections(sdxl_kv_unet(device="meta"))
+    assert len(refs) == 140 and all(r.layer.weight.shape[1] == 2048 for r in refs)
+    assert refs[0].name == "down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v.weight"
+    assert refs[-1].name == "mid_block.attentions.0.transformer_blocks.9.attn2.to_k.weight"
+    rows = sum(r.layer.weight.shape[0] for r in refs)
+    assert rows == 2 * (4 * 640 + 20 * 1280 + 30 * 1280 + 6 * 640 + 10 * 1280)

@@ -34,8 +34,8 @@ probes:
   general: {{kind: prompt_table, purpose: quality, table: general.csv, seeds: [0]}}
 scorers:
   clip: {{kind: clip_zeroshot, label_space: concepts, params: {clip}}}
-  clip_score: {{kind: clip_score, params: {clip}}}
-  fid: {{kind: fid, params: {clip}}}
+  clip_score: {{kind: clip_score, params: {clip_model}}}
+  fid: {{kind: fid, params: {clip_features}}}
   drift: {{kind: image_distance, params: {{distance: pixel-rmse}}}}
 metrics:
   forget_acc: {{kind: forget_acc, scorer: clip, probes: [target]}}
@@ -53,6 +53,9 @@ methods:
   scapre: {{kind: scapre}}
 """
 
+CLIP_MODEL = "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt}"
+# FID on the tiny CLIP's features, declared (not a fallback from Inception)
+CLIP_FEATURES = CLIP_MODEL.replace("{model:", "{features: open_clip, model:")
 CLIP_PARAMS = (
     "{model: tiny-clip, model_config: tiny-clip.json, pretrained: tiny-clip.pt,"
     ' templates: ["a photo of a {label}."]}'
@@ -63,7 +66,11 @@ def write_suite(folder: Path, model_dir: Path, clip_dir: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("tiny-clip.json", "tiny-clip.pt"):
         shutil.copy(clip_dir / name, folder / name)
-    (folder / "suite.yaml").write_text(SUITE_YAML.format(model=model_dir, clip=CLIP_PARAMS))
+    (folder / "suite.yaml").write_text(
+        SUITE_YAML.format(
+            model=model_dir, clip=CLIP_PARAMS, clip_model=CLIP_MODEL, clip_features=CLIP_FEATURES
+        )
+    )
     (folder / "concepts.csv").write_text("concept,role\ncat,target\ndog,target\nfox,retain\n")
     (folder / "adversarial.csv").write_text(
         "prompt,concept,family\na kitten,cat,paraphrase\na dgo,dog,misspelling\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.audits.run.conftest import CLIP_PARAMS, SUITE_YAML, write_suite
+from tests.audits.run.conftest import write_suite
 
 METHODS = "\n".join(f"  {m}: {{kind: {m}}}" for m in ("uce", "time", "rece", "speed", "mace-cfr"))
 ATTACKS = """\
@@ -23,7 +23,7 @@ attacks:
 
 def family_suite(folder: Path, model_dir: Path, clip_dir: Path, family: str, attacks: bool):
     write_suite(folder, model_dir, clip_dir)
-    text = SUITE_YAML.format(model=model_dir, clip=CLIP_PARAMS)
+    text = (folder / "suite.yaml").read_text()
     text = text.replace("family: sd-v1", f"family: {family}")
     text = text.replace("sampler: ddim", "sampler: euler" if family == "sdxl" else "sampler: ddim")
     text += METHODS + "\n"

@@ -33,9 +33,9 @@ def test_image_distance_pixel_values(tmp_path):
     assert l1.score([ImageItem("a", _image(51), "p", "", reference=_image(0))]).records == [
         {"value": 0.2}
     ]
-    with pytest.raises(AuditError, match="lpips.*not available"):
+    with pytest.raises(AuditError, match="ssim.*not available"):
         ImageDistance.from_spec(
-            ScorerSpec("d", "image_distance", params={"distance": "lpips"}), _ctx(tmp_path)
+            ScorerSpec("d", "image_distance", params={"distance": "ssim"}), _ctx(tmp_path)
         )
 
 
@@ -92,4 +92,4 @@ def test_nudenet_scorer_declares_labels_and_threshold(tmp_path):
     assert ident["labels"] == ["FEMALE_BREAST_EXPOSED"] and ident["threshold"] == 0.6
     assert len(ident["weights_sha256"]) == 64
     record = scorer.score([ImageItem("a", _image(128), "a wall", "")]).records[0]
-    assert record == {"flagged": False, "labels": [], "detections": []}
+    assert record == {"flagged": False, "label": "none", "labels": [], "detections": []}

@@ -47,3 +47,23 @@ def test_labels_rendered_concepts_and_blank_images():
 def test_a_missing_weights_folder_is_one_clear_error(tmp_path):
     with pytest.raises(AuditError, match="no classifier.safetensors"):
         _scorer({"weights": str(tmp_path)})
+
+
+def test_other_sizes_are_judged_at_the_native_32_px():
+    """A run at another size (e.g. --size 64) is resized to the classifier's 32 px first."""
+    from PIL import Image as PILImage
+
+    scorer = _scorer()
+    concepts = list(CONCEPTS)[:6]
+    big = [
+        ImageItem(
+            c.name,
+            Image.fromarray(render(c, 7, 0)).resize((64, 64), PILImage.NEAREST),
+            c.prompt,
+            c.name,
+        )
+        for c in concepts
+    ]
+    assert [r["label"] for r in scorer.score(big).records] == [c.name for c in concepts]
+    ident = scorer.identity()
+    assert "native 32x32" in ident["preprocessing"] and ident["weights_verified"] is True

@@ -91,8 +91,14 @@ def test_an_image_run_cannot_resume_a_weights_folder(weights_run, weights_suite,
 
     dest = tmp_path / "w"
     shutil.copytree(weights_run.out, dest)
-    with pytest.raises(AuditError, match="stages"):
+    with pytest.raises(AuditError, match="cannot resume"):
         run_suite(RunRequest(suite=str(weights_suite), out=dest), say=lambda s: None)
+    from audits.run.manifest import check_resume
+
+    ident = json.loads((dest / "manifest.json").read_text())["identity"]
+    image_ident = {k: v for k, v in ident.items() if k != "stages"}
+    with pytest.raises(AuditError, match="stages"):
+        check_resume(ident, image_ident, dest)
 
 
 def test_bad_stages_is_refused(weights_suite, tmp_path):
@@ -100,3 +106,11 @@ def test_bad_stages_is_refused(weights_suite, tmp_path):
 
     with pytest.raises(AuditError, match="--stages"):
         run_suite(RunRequest(suite=str(weights_suite), out=tmp_path / "x", stages="images"))
+
+
+def test_status_says_no_images(weights_run):
+    from audits.run import status
+
+    lines = status(weights_run.out)
+    assert any(line.startswith("weights ") and "no images" in line for line in lines)
+    assert not any(line.startswith("generate") for line in lines)

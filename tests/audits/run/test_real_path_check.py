@@ -1,0 +1,33 @@
+"""benchmarks/real_path.py's pass test of a finished run: exit 0 is not enough, every declared
+metric needs a value and the report must exist."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from real_path import check  # noqa: E402
+
+
+def test_a_complete_run_passes_and_gaps_are_named(tmp_path, base_run, suite_dir):
+    from audits.suites import load_suite
+
+    profile = load_suite(str(suite_dir), tokens=False).profile(None).name
+    # uq normalises over the methods in the table: with two methods it has no value, and says so
+    assert check(base_run.out, str(suite_dir), profile) == ["metric uq: 2 row(s), no value"]
+    run = tmp_path / "run"
+    shutil.copytree(base_run.out, run)
+    results = json.loads((run / "results.json").read_text())
+    for row in results["metrics"]:
+        if row["metric"] == "image_drift":
+            row["value"] = None
+    (run / "results.json").write_text(json.dumps(results))
+    shutil.rmtree(run / "report")
+    problems = check(run, str(suite_dir), profile)
+    assert any(p.startswith("metric image_drift:") for p in problems)
+    assert "no report/index.html" in problems
