@@ -128,7 +128,7 @@ def test_kill_9_leftovers_are_cleaned_and_results_identical(tmp_path, rel_suite,
 
 
 def test_leftovers_of_live_writers_and_foreign_files_are_kept(tmp_path):
-    from audits.staging import clean_leftovers, staging_dir, writer_prefix
+    from runfmt.staging import clean_leftovers, staging_dir, writer_prefix
 
     live = staging_dir(tmp_path, "report")  # this process is alive
     dead = tmp_path / (
