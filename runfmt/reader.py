@@ -568,12 +568,13 @@ class Run:
         return self._scores[key]
 
     def image_path(self, edit_id: str, image_id: str) -> Path | None:
-        """The PNG's path, only if both ids are plain hex and the file stays inside the run."""
+        """The PNG's path, only if both ids are plain hex and the file stays inside the run's own
+        `images/` folder (a symlinked `images/` or image pointing elsewhere is refused)."""
         if not (is_safe_id(edit_id) and is_safe_id(image_id)):
             return None
         if self._images_root is None:
-            self._images_root = (self.root / "images").resolve()
-        path = (self._images_root / edit_id / f"{image_id}.png").resolve()
+            self._images_root = self.root.resolve() / "images"
+        path = (self.root / "images" / edit_id / f"{image_id}.png").resolve()
         if not path.is_relative_to(self._images_root) or not path.is_file():
             return None
         return path

@@ -24,7 +24,7 @@ def _copy(rel_suite, tmp_path, name="suite"):
     return suite
 
 
-@pytest.mark.parametrize("ref", ["ABS", "../../outside/base"])
+@pytest.mark.parametrize("ref", ["ABS", "../../../outside/base"])
 def test_extends_stays_in_the_suite_tree(tmp_path, rel_suite, ref):
     base = _copy(rel_suite, tmp_path / "outside", "base")
     tree = tmp_path / "tree" / "suites"
