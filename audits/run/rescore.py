@@ -6,20 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from audits.errors import AuditError
-from audits.run.atomic import read_json
 from audits.run.manifest import check_resume
 from audits.run.plan import RunPlan, plan_from_json
-from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
+from runfmt.atomic import read_json
+from runfmt.layout import MANIFEST, RunDir, run_manifest
 
 
 def open_run(path: Path) -> tuple[RunDir, dict[str, Any], RunPlan]:
     from audits.filecheck import IDENTITY, PLAN, check_file
 
     run = RunDir(Path(path))
-    manifest = read_json(run.manifest)
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("identity"), dict):
-        raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
-    if manifest["identity"].get("schema") != RUN_SCHEMA:
+    manifest = run_manifest(run.root)
+    if manifest is None:
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
     check_file(manifest, IDENTITY, run.manifest)
     plan = read_json(run.plan)
@@ -61,10 +59,10 @@ def rescore(
 def _rescore(
     path, device, batch_size, force, skip_unavailable, say, weights_dir=None
 ) -> dict[str, Any]:
-    from audits.run.atomic import clean_leftovers
     from audits.run.engine import RunRequest, build_scorers, score_and_aggregate
     from audits.run.selection import selected
     from audits.suites import load_suite, suite_hash
+    from runfmt.atomic import clean_leftovers
 
     run, manifest, plan = open_run(path)
     clean_leftovers(run.root)
@@ -99,6 +97,15 @@ def status(path: Path) -> list[str]:
     ]
     edits_done = sum(1 for e in plan.edits if run.edit_done(e.edit_id))
     lines.append(f"erase     {edits_done}/{len(plan.edits)} edit(s)")
+    if ident.get("stages") == "weights":  # `--stages weights`: no images, no scores
+        measured = len(list((run.root / "weights").glob("*.json"))) - 1
+        lines.append(f"weights   {max(measured, 0)}/{len(plan.edits)} edit(s) measured (no images)")
+        results = read_json(run.results)
+        n = len(results["metrics"]) if isinstance(results, dict) else 0
+        lines.append(
+            f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"
+        )
+        return lines
     total = {
         (e.edit_id, i)
         for e in plan.edits

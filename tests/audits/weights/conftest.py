@@ -66,8 +66,11 @@ def weights_suite(tmp_path_factory, tiny_pipe_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def weights_run(tmp_path_factory, weights_suite):
+    import torch
+
     from audits.run import RunRequest, run_suite
 
+    torch.set_num_threads(1)  # the thread count is part of a run's identity (numerics)
     out = tmp_path_factory.mktemp("runs") / "weights"
     return run_suite(
         RunRequest(suite=str(weights_suite), out=out, stages="weights"), say=lambda s: None

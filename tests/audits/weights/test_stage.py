@@ -106,3 +106,11 @@ def test_bad_stages_is_refused(weights_suite, tmp_path):
 
     with pytest.raises(AuditError, match="--stages"):
         run_suite(RunRequest(suite=str(weights_suite), out=tmp_path / "x", stages="images"))
+
+
+def test_status_says_no_images(weights_run):
+    from audits.run import status
+
+    lines = status(weights_run.out)
+    assert any(line.startswith("weights ") and "no images" in line for line in lines)
+    assert not any(line.startswith("generate") for line in lines)
