@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import sys
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import typer
 
+from audits.environment import hardware, package_versions
 from audits.errors import AuditError
 
 
@@ -58,26 +57,6 @@ def check_out_dir(out: Path) -> None:
         raise AuditError(f"--out {out} exists and is not empty; choose a new folder")
 
 
-def package_versions() -> dict[str, str]:
-    names = ["scapre-audit", "torch", "diffusers", "transformers", "safetensors", "numpy"]
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def hardware(device: str) -> dict[str, str]:
-    import torch
-
-    info = {"device": device, "platform": platform.platform(), "cpu_threads": str(os.cpu_count())}
-    if device.startswith("cuda") and torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(torch.device(device))
-    return info
-
-
 def erase(
     model: str = typer.Option(..., "--model", help="Hub id or local diffusers pipeline folder."),
     concepts: str = typer.Option(None, "--concepts", help='Comma-separated, e.g. "a, b, c".'),
@@ -101,7 +80,7 @@ def erase(
     eraser = build_eraser(method, preset, list(overrides or []))
     concept_list = parse_concepts(concepts, concepts_file)
     check_out_dir(out)
-    from audits.staging import check_writable
+    from runfmt.staging import check_writable
 
     try:
         check_writable(out.resolve().parent, out.name)  # before the model loads
@@ -223,7 +202,7 @@ def _write_edit_dir(
 
     import scapre
     from audits.edit_folder import linkable, write_linked
-    from audits.staging import clean_leftovers, staging_dir
+    from runfmt.staging import clean_leftovers, staging_dir
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -236,13 +215,8 @@ def _write_edit_dir(
             record["pipeline"] = write_linked(staging, base, edit.weights)
         else:
             record["pipeline"] = {"layout": "full copy", "reason": why}
-            params = dict(pipe.unet.named_parameters())
-            original = {n: params[n].detach().clone() for n in edit.weights}
-            scapre.apply_edit(pipe, edit.weights)
-            try:
+            with scapre.applied(pipe, edit.weights):  # the caller's pipeline stays unedited
                 pipe.save_pretrained(staging, safe_serialization=True)
-            finally:
-                scapre.apply_edit(pipe, original)  # the caller's pipeline stays unedited
         save_file(
             {n: w.contiguous() for n, w in edit.weights.items()},
             str(staging / "delta.safetensors"),

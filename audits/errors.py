@@ -1,5 +1,6 @@
-"""The user-facing error type: the CLI prints its message on one line and exits with code 2."""
+"""The user-facing error type (defined in the torch-free `runfmt` package so that the report
+raises the same one): the CLI prints its message on one line and exits with code 2."""
 
+from runfmt.errors import AuditError
 
-class AuditError(Exception):
-    """An error the user can act on (bad input, missing file, refused overwrite)."""
+__all__ = ["AuditError"]

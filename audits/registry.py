@@ -197,7 +197,6 @@ SCORERS = Registry(
             "clip_zeroshot": "clip_zeroshot:CLIPZeroShot",
             "resnet50_imagenet": "resnet50_imagenet:ResNet50ImageNet",
             "nudenet": "nudenet:NudeNetScorer",
-            "q16": "q16:Q16Scorer",
             "toyworld_classifier": "toyworld_classifier:ToyWorldClassifier",
             "clip_score": "clip_score:CLIPScore",
             "fid": "fid:FIDScorer",

@@ -131,12 +131,12 @@ def run(
 
 def findings(run_dir: Path) -> list[str]:
     """The report's summary in words (reports.summary), for the last lines of `run`."""
-    from reports.load import load_run
     from reports.summary import summarize
+    from runfmt import read_run
 
     if not (Path(run_dir) / "results.json").is_file():
         return []  # not the main rank, or aggregate did not run
-    lines = summarize(load_run(run_dir)).lines()
+    lines = summarize(read_run(run_dir)).lines()
     if not lines:
         return []  # no forget metric (e.g. --stages weights): nothing to say in words
     report = Path(run_dir) / "report" / "index.html"

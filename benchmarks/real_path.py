@@ -6,8 +6,9 @@ download puts them, `--limit 1 --steps 2 --size 64`.
 
 `--model` defaults to a fresh build (benchmarks/sd15_random.py, about 70 s and 8.5 GB peak on 2
 cores; reuse a built folder to skip it). The stand-ins (`tests.standins.write_standins`: open_clip
-ViT-L-14 'openai' in the Hugging Face hub cache, torchvision ResNet-50 and AlexNet in the torch hub
-folder) go into a scratch HF_HOME / TORCH_HOME. Each run is `scapre-audit run` in its own process,
+ViT-L-14 'openai' in the Hugging Face hub cache, torchvision ResNet-50 and AlexNet and
+torch-fidelity's FID Inception-v3 in the torch hub folder; the Inception one needs the `fid`
+extra) go into a scratch HF_HOME / TORCH_HOME. Each run is `scapre-audit run` in its own process,
 offline; it passes when it exits 0, every metric and attack its profile declares has a non-null
 value, nothing is listed as not computed, and report/index.html exists. Clean profiles run
 `--methods scapre` (plus the unedited model) to stay small; paper profiles run their own methods,

@@ -16,14 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from audits.errors import AuditError
-from audits.staging import clean_leftovers, staging_dir
 from reports import exports
 from reports.compare import group_by_suite, suite_warnings
 from reports.evaluators import weights_status, weights_warnings
 from reports.glossary import TERMS, glossary
 from reports.images import ImageStore
-from reports.load import Run, load_run
 from reports.render import TEMPLATES, render
 from reports.sheets import build_sheets, concept_probes
 from reports.summary import summarize
@@ -41,6 +38,8 @@ from reports.tables import (
 )
 from reports.weights import NOTE as WEIGHTS_NOTE
 from reports.weights import weight_tables
+from runfmt import AuditError, Run, read_run
+from runfmt.staging import clean_leftovers, staging_dir
 
 MARKER = "report.json"  # written in every report folder; only such a folder is ever replaced
 REPORT_SCHEMA = "scapre-audit/report/1"
@@ -48,7 +47,7 @@ CONCEPTS_PER_PAGE = 50
 
 
 def _provenance(run: Run) -> dict[str, Any]:
-    results, prov = run.results, run.manifest.get("provenance") or {}
+    results, prov = run.results, run.manifest.provenance
     model = results.get("model") or {}
     return {
         "suite": {
@@ -117,17 +116,16 @@ def _generation(results: dict[str, Any]) -> str:
 def _claims(run: Run) -> list[dict[str, Any]]:
     out = []
     for claim in run.claims or []:
-        verdict = str(claim.get("verdict", "not checkable"))
         out.append(
             {
-                "id": str(claim.get("id", "")),
-                "claim": str(claim.get("claim", "")),
-                "source": str(claim.get("source", "")),
-                "definition": str(claim.get("definition", "")),
-                "measurement": str(claim.get("measurement", "")),
-                "verdict": verdict,
-                "badge": re.sub(r"[^a-z]+", "-", verdict.lower()).strip("-"),
-                "details": claim.get("details") or {},
+                "id": claim.id,
+                "claim": claim.claim,
+                "source": claim.source,
+                "definition": claim.definition,
+                "measurement": claim.measurement,
+                "verdict": claim.verdict,
+                "badge": re.sub(r"[^a-z]+", "-", claim.verdict.lower()).strip("-"),
+                "details": claim.details,
             }
         )
     return out
@@ -200,9 +198,7 @@ def render_run(
 
     probes_of = concept_probes(run)
     names = list(probes_of)
-    names += [
-        m["concept"] for m in run.metrics if m.get("concept") and m["concept"] not in probes_of
-    ]
+    names += [m.concept for m in run.metrics if m.concept and m.concept not in probes_of]
     names = list(dict.fromkeys(str(n) for n in names))
     href = {name: f"concept-{i:04d}.html" for i, name in enumerate(names, start=1)}
 
@@ -262,8 +258,7 @@ def render_run(
     _write(tables_dir / "paper.csv", exports.to_csv(paper))
     not_computed = [
         {"name": str(i.get("metric") or i.get("attack") or ""), "reason": str(i.get("reason", ""))}
-        for i in run.results.get("not_computed") or []
-        if isinstance(i, dict)
+        for i in run.not_computed
     ]
     page = render(
         "index.html",
@@ -347,7 +342,7 @@ def build_report(run_dirs: Sequence[Path | str], out: Path | str | None = None) 
     page; errors are AuditError with one line and leave any previous report untouched."""
     if not run_dirs:
         raise AuditError("give at least one run directory")
-    runs = [load_run(path) for path in run_dirs]
+    runs = [read_run(path) for path in run_dirs]
     if out is None:
         if len(runs) > 1:
             raise AuditError("several runs need --out (the folder for the comparison report)")

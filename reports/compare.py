@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reports.load import Run
 from reports.tables import Cell, Table, column_of, erase_sets, is_aggregate, is_fraction, methods
+from runfmt import Run
 
 
 @dataclass

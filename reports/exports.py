@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from audits.metrics.units import PERCENT_KINDS
-from reports.load import Run
 from reports.tables import erase_sets, footnotes, is_aggregate, is_fraction, marks_of, methods
+from runfmt import Run
+from runfmt.units import PERCENT_KINDS
 
 
 @dataclass

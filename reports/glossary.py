@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.load import Run
+from runfmt import Run
 
 UNIT_TEXT = {
     "fraction": "share of images, shown in percent",

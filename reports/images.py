@@ -19,8 +19,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from reports.load import Run
 from reports.progress import progress_bar
+from runfmt import Run
 
 THUMB_PX = 192  # thumbnails are at most this long; smaller images are copied unchanged
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports.images import ImageStore
-from reports.load import Run
+from runfmt import Run
 
 MAX_CASES = 3  # prompts per probe and concept
 MAX_SEEDS = 2  # seeds per prompt

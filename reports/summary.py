@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.load import Run
 from reports.tables import display_number, erase_sets, is_aggregate, is_attack, is_fraction
+from runfmt import Run
 
 REMOVED_MAX = 0.10  # a forget value at most this (and below the unedited interval) is "removed"
 FORGET_KINDS = ("forget_acc",)

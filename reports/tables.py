@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from audits.metrics.units import unit_of
-from reports.load import Run
+from runfmt import Run
+from runfmt.units import unit_of
 
 BREAKDOWN_KEYS = ("family", "group", "label")
 # a number made with something other than what the suite declares (results rows' `substitutions`)
@@ -166,13 +166,13 @@ def _ordered(items: list[str]) -> list[str]:
 
 
 def erase_sets(run: Run) -> list[str]:
-    return _ordered([g["erase_set"] for g in run.plan["groups"]])
+    return _ordered([g.erase_set for g in run.plan.groups])
 
 
 def methods(run: Run) -> list[str]:
     """Methods in plan order, the reference first."""
-    names = _ordered([g["method"] for g in run.plan["groups"]])
-    names += [m["method"] for m in run.metrics if m["method"] not in names]
+    names = _ordered([g.method for g in run.plan.groups])
+    names += [m.method for m in run.metrics if m.method not in names]
     names = _ordered(names)
     return sorted(names, key=lambda m: m != run.reference)
 
@@ -364,20 +364,20 @@ def scaling_series(run: Run) -> dict[str, tuple[Column, list[Series]]]:
 def edit_timings(run: Run) -> list[dict[str, Any]]:
     """Per edit: method, erase sets it serves, number of concepts, wall time in seconds."""
     sets: dict[str, list[str]] = {}
-    for g in run.plan["groups"]:
-        sets.setdefault(g["edit_id"], []).append(g["erase_set"])
+    for g in run.plan.groups:
+        sets.setdefault(g.edit_id, []).append(g.erase_set)
     out = []
-    for edit in run.plan["edits"]:
-        record = run.edits.get(edit["edit_id"], {})
-        timings = record.get("timings_s") or {}
+    for edit in run.plan.edits:
+        record = run.edits.get(edit.edit_id)
+        timings = dict(record.timings_s) if record else {}
         out.append(
             {
-                "method": edit.get("method", ""),
-                "edit_id": edit["edit_id"],
-                "erase_sets": ", ".join(_ordered(sets.get(edit["edit_id"], []))),
-                "n_concepts": len(edit.get("concepts") or []),
+                "method": edit.method,
+                "edit_id": edit.edit_id,
+                "erase_sets": ", ".join(_ordered(sets.get(edit.edit_id, []))),
+                "n_concepts": len(edit.concepts),
                 "wall_s": timings.get("wall_s"),
-                "n_matrices": record.get("n_matrices"),
+                "n_matrices": record.n_matrices if record else None,
                 "timings": timings,
             }
         )

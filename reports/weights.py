@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.load import Run
 from reports.tables import Cell, Table, column_of, erase_sets, is_aggregate, methods
+from runfmt import Run
 
 NOTE = (
     "Weight-space audit: how each edit moved the cross-attention keys and values that the UNet "

@@ -10,7 +10,7 @@ from scapre.edit import ScaPreEdit, compute_edit, edit_from_features, erase_conc
 from scapre.errors import ScaPreError
 from scapre.families import TextStack, text_stack
 from scapre.text import TextFeatures, encode_text_features, pipeline_text_features
-from scapre.unet import apply_edit, projections
+from scapre.unet import applied, apply_edit, projections
 
 __version__ = "0.1.0"
 SOLVER_VERSION = "scapre-solver/1"
@@ -24,6 +24,7 @@ __all__ = [
     "ScaPreError",
     "TextFeatures",
     "TextStack",
+    "applied",
     "apply_edit",
     "compute_edit",
     "edit_from_features",

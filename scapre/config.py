@@ -9,20 +9,18 @@ value (`lamb=nan`, `entropy_samples=99999999999`) is one line naming the field a
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from scapre.errors import ScaPreError
-from scapre.fields import bounded, check_bounds, coerce_field, parse_assignments
+from scapre.fields import TypedConfig, bounded
 
 Variant = Literal["scale", "erase"]
 
 
 @dataclass(frozen=True)
-class ScaPreConfig:
+class ScaPreConfig(TypedConfig):
     """How to compute one ScaPre edit (see docs/solver.md for each field's role)."""
 
     variant: Variant = "scale"  # "scale" = edit/erase_scale.py, "erase" = edit/erase.py
@@ -61,13 +59,13 @@ class ScaPreConfig:
     preserve_scale: float | None = bounded(None, 0.0, 1e3)
     dtype: Literal["float64", "float32"] = "float64"  # solver arithmetic
 
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = coerce_field(f.name, getattr(self, f.name), _HINTS[f.name], ScaPreError)
-            object.__setattr__(self, f.name, value)
-            check_bounds(f, value, ScaPreError)
+    label: ClassVar[str] = "ScaPre"
+    error: ClassVar[type[Exception]] = ScaPreError
+    prefix_fields: ClassVar[bool] = False
+
+    def validate(self) -> None:  # types and `bounded` ranges are checked by TypedConfig
         if any(not c.strip() for c in self.preserve_concepts):
-            raise ScaPreError("preserve_concepts must not contain empty prompts")
+            raise self.fail("preserve_concepts", "preserve_concepts must not contain empty prompts")
 
     @property
     def effective_preserve_scale(self) -> float:
@@ -75,28 +73,9 @@ class ScaPreConfig:
             return self.preserve_scale
         return max(0.1, 1.0 / (1 + len(self.preserve_concepts)))
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["preserve_concepts"] = list(self.preserve_concepts)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ScaPreConfig:
-        unknown = sorted(set(data) - set(_HINTS))
-        if unknown:
-            raise ScaPreError(f"unknown ScaPre config key(s): {', '.join(unknown)}")
-        return cls(**data)
-
-    def with_overrides(self, assignments: list[str]) -> ScaPreConfig:
-        """Apply `key=value` strings (from `--set`), parsing each value to the field's type."""
-        updates = parse_assignments(assignments, _HINTS, ScaPreError, "ScaPre config")
-        return dataclasses.replace(self, **updates)
-
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
-
-_HINTS = typing.get_type_hints(ScaPreConfig)
 
 
 # The published commands (official README and script/erase.sh), named.

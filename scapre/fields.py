@@ -134,3 +134,88 @@ def plain_fields(config: Any) -> dict[str, Any]:
         value = getattr(config, f.name)
         out[f.name] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+class TypedConfig:
+    """The one base of every typed config block: ScaPre's config, the baseline erasers' configs,
+    attack params, metric params and scorer params. Subclasses are frozen dataclasses whose
+    annotations are the schema: values are type-checked on construction (then `validate()` does
+    the range checks), `from_dict` refuses unknown keys, `with_overrides` parses `key=value`
+    text, `to_dict` gives plain JSON values. Errors are `error` (the owner's error type), with
+    `label` naming the owner, and carry the offending key as `err.key` so a suite validator
+    can point at its line."""
+
+    label: typing.ClassVar[str] = "config"
+    error: typing.ClassVar[type[Exception]] = ValueError
+    prefix_fields: typing.ClassVar[bool] = True  # "uce lamb must be ..." vs "lamb must be ..."
+
+    def __post_init__(self) -> None:
+        hints = self.hints()
+        prefix = self.label if self.prefix_fields else ""
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            try:
+                value = coerce_field(f.name, value, hints[f.name], self.error, prefix)
+                check_bounds(f, value, self.error, prefix)
+            except self.error as err:
+                raise _keyed(err, f.name) from None
+            object.__setattr__(self, f.name, value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Cross-field and range checks; raise `self.fail(key, message)`."""
+
+    @classmethod
+    def fail(cls, key: str, message: str) -> Exception:
+        """An error of this config's type about `key` (raise it)."""
+        return _keyed(cls.error(message), key)
+
+    @classmethod
+    def hints(cls) -> dict[str, Any]:
+        names = cls.keys()
+        return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def unknown_keys(cls, data: typing.Mapping[str, Any]) -> list[str]:
+        """The keys of `data` that are not fields, in their order."""
+        known = set(cls.keys())
+        return [k for k in data if k not in known]
+
+    @classmethod
+    def unknown_message(cls, keys: typing.Sequence[str]) -> str:
+        """'unknown uce config key(s): lamda (did you mean lamb?)'"""
+        import difflib
+
+        hints = []
+        for key in keys:
+            close = difflib.get_close_matches(str(key), cls.keys(), n=1)
+            if close:
+                hints.append(f"{key} -> {close[0]}")
+        text = f"unknown {cls.label} config key(s): {', '.join(map(str, keys))}"
+        return text + (f" (did you mean {'; '.join(hints)}?)" if hints else "")
+
+    @classmethod
+    def from_dict(cls, data: typing.Mapping[str, Any]):
+        unknown = cls.unknown_keys(data)
+        if unknown:
+            raise _keyed(cls.error(cls.unknown_message(unknown)), unknown[0])
+        return cls(**dict(data))
+
+    def with_overrides(self, assignments: typing.Sequence[str]):
+        """Apply `key=value` strings (from `--set`), parsing each value to the field's type."""
+        updates = parse_assignments(assignments, self.hints(), self.error, f"{self.label} config")
+        return dataclasses.replace(self, **updates)  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (tuples become lists), in field order."""
+        return plain_fields(self)
+
+
+def _keyed(err: Exception, key: str) -> Exception:
+    if getattr(err, "key", None) is None:
+        err.key = key  # type: ignore[attr-defined]
+    return err

@@ -5,6 +5,7 @@ value projections, read their weights, and write an edit back.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -77,3 +78,17 @@ def apply_edit(pipe_or_unet, weights: Mapping[str, torch.Tensor]) -> None:
     with torch.no_grad():
         for name, value in weights.items():
             params[name].copy_(value.to(device=params[name].device, dtype=params[name].dtype))
+
+
+@contextmanager
+def applied(pipe_or_unet, weights: Mapping[str, torch.Tensor]):
+    """Context: the UNet carries `weights` inside the block and its original weights after it
+    (also when the block raises). The one way the tool applies an edit for a while."""
+    unet = getattr(pipe_or_unet, "unet", pipe_or_unet)
+    params = dict(unet.named_parameters())
+    saved = {n: params[n].detach().clone() for n in weights if n in params}
+    apply_edit(pipe_or_unet, weights)
+    try:
+        yield pipe_or_unet
+    finally:
+        apply_edit(pipe_or_unet, saved)

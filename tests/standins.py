@@ -11,9 +11,9 @@ Layouts (see docs/evaluator-weights.md):
   QuickGELU, ~428M parameters; about 0.9 GB in fp16), so only for slow tests;
 - torchvision ResNet-50 IMAGENET1K_V2 and AlexNet (LPIPS trunk): $TORCH_HOME/hub/checkpoints/
   resnet50-11ad3fa6.pth, alexnet-owt-7be5be79.pth;
-- torch-fidelity's FID Inception is not stood in: torch-fidelity is not on this machine's offline
-  index, so its architecture (which defines the file's keys) cannot be built here; suites fall
-  back to their declared `fallback_features` and the rows say so;
+- torch-fidelity's FID Inception-v3 (torchmetrics' NoTrainInceptionV3, the `fid` extra):
+  $TORCH_HOME/hub/checkpoints/weights-inception-2015-12-05-6726825d.pth, a plain state dict of
+  torch-fidelity's FeatureExtractorInceptionV3 (the keys the real file has; ~24M parameters);
 - NudeNet's 320n.onnx and the LPIPS heads ship inside their wheels: nothing to stand in.
 
 `weights_dir_layout=True` writes the same files into the --weights-dir layout instead
@@ -28,7 +28,8 @@ from pathlib import Path
 
 import torch
 
-ALL = ("open_clip", "resnet50", "alexnet")
+ALL = ("open_clip", "resnet50", "alexnet", "inception")
+INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
 HUB_REPO = "timm/vit_large_patch14_clip_224.openai"
 FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -81,6 +82,32 @@ def _torchvision_state(arch: str, seed: int, dtype) -> dict:
     return _cast(getattr(tvm, arch)(weights=None).state_dict(), dtype)
 
 
+def inception_state(seed: int = 0, dtype=torch.float16) -> dict:
+    """A random torch-fidelity FeatureExtractorInceptionV3 state dict (seeded; He-normal convs).
+
+    The class loads its weights in __init__ (from a file, else by download); here the load is
+    skipped so the architecture alone defines the keys and shapes."""
+    import torch_fidelity.feature_extractor_inceptionv3 as tfi
+
+    class _Unloaded(tfi.FeatureExtractorInceptionV3):
+        def load_state_dict(self, *args, **kwargs):  # keep the fresh random init
+            return None
+
+    original = tfi.load_state_dict_from_url
+    tfi.load_state_dict_from_url = lambda *a, **k: {}  # never download
+    try:
+        torch.manual_seed(seed)
+        model = _Unloaded("inception-v3-standin", ["2048"])
+    finally:
+        tfi.load_state_dict_from_url = original
+    # He-normal convolutions: the default init shrinks activations ~3x a layer, leaving pool3
+    # features near 1e-8 after 90 layers; these keep them of order one (distances not degenerate)
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+    return _cast(model.state_dict(), dtype)
+
+
 def write_standins(
     root: Path,
     which=ALL,
@@ -125,6 +152,8 @@ def write_standins(
         torch.save(
             _torchvision_state("alexnet", seed, dtype), checkpoints / "alexnet-owt-7be5be79.pth"
         )
+    if "inception" in which:
+        torch.save(inception_state(seed, dtype), checkpoints / INCEPTION_FILE)
     return env
 
 

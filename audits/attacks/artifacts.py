@@ -18,9 +18,8 @@ from typing import Any
 import torch
 
 from audits.attacks.base import AttackError, Source
-from audits.run.atomic import read_json, sha256_file, write_bytes, write_json
-
-ARTIFACT_SCHEMA = "scapre-audit/attack-artifact/1"
+from runfmt.atomic import read_json, sha256_file, write_bytes, write_json
+from runfmt.schemas import ARTIFACT_SCHEMA
 
 
 def row_sha256(row: torch.Tensor) -> str:

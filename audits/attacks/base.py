@@ -11,8 +11,6 @@ from a researcher's white-box one:
 
 from __future__ import annotations
 
-import dataclasses
-import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, ClassVar
 import torch
 
 from audits.errors import AuditError
+from scapre.fields import TypedConfig
 
 ACCESS = {
     0: "black-box text (prompts only)",
@@ -34,27 +33,14 @@ class AttackError(AuditError):
 
 
 @dataclass(frozen=True)
-class AttackParams:
-    """Base of every attack's params: typed fields checked on construction. `budget` and `seed`
-    are declared by the attacks that search; closed-form ones have neither."""
+class AttackParams(TypedConfig):
+    """Base of every attack's params (the project's typed config base): typed fields checked on
+    construction. `budget` and `seed` are declared by the attacks that search; closed-form ones
+    have neither. Range checks go in `validate`, raising `self.fail(param, message)`."""
 
-    def __post_init__(self) -> None:
-        from scapre.fields import coerce_field
-
-        hints = typing.get_type_hints(type(self))
-        for f in dataclasses.fields(self):
-            value = coerce_field(f.name, getattr(self, f.name), hints[f.name], AttackError)
-            object.__setattr__(self, f.name, value)
-        self.validate()
-
-    def validate(self) -> None:
-        """Range checks; raise AttackError naming the param."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values: tuples become lists."""
-        from scapre.fields import plain_fields
-
-        return plain_fields(self)
+    label: ClassVar[str] = "attack"
+    error: ClassVar[type[Exception]] = AttackError
+    prefix_fields: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -118,18 +104,21 @@ class Attack(ABC):
     @classmethod
     def from_params(cls, name: str, params: dict[str, Any]) -> Attack:
         """Parse params; an unknown or bad one is a one-line error naming attack and param."""
-        names = {f.name for f in dataclasses.fields(cls.params_class)}
-        unknown = sorted(set(params) - names)
+        unknown = sorted(cls.params_class.unknown_keys(params))
         if unknown:
-            allowed = ", ".join(sorted(names)) or "none"
-            raise AttackError(
+            allowed = ", ".join(sorted(cls.params_class.keys())) or "none"
+            err = AttackError(
                 f"attack '{name}' ({cls.kind}): unknown param(s) {', '.join(unknown)};"
                 f" allowed: {allowed}"
             )
+            err.key = unknown[0]  # type: ignore[attr-defined]
+            raise err
         try:
             return cls(name, cls.params_class(**params))
         except AttackError as err:
-            raise AttackError(f"attack '{name}' ({cls.kind}): param {err}") from None
+            wrapped = AttackError(f"attack '{name}' ({cls.kind}): param {err}")
+            wrapped.key = getattr(err, "key", None)  # type: ignore[attr-defined]
+            raise wrapped from None
 
     @property
     def budget(self) -> int | None:

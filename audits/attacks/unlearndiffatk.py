@@ -81,7 +81,7 @@ class _Frozen:
 
 def target_latent(pipe, prompt: str, seed: int, sampling: dict) -> torch.Tensor:
     """The unedited model's final latent for `prompt` and `seed` (the attack's target image)."""
-    from audits.run.generate_stage import set_scheduler
+    from audits.models.sampling import set_scheduler
 
     set_scheduler(pipe, sampling["sampler"])
     with torch.no_grad():
@@ -104,7 +104,7 @@ class UnlearnDiffAtk(Attack):
     params_class: ClassVar = UnlearnDiffAtkParams
 
     def run(self, ctx: AttackContext) -> AttackOutput:
-        from audits.run.generate_stage import edited
+        from scapre import applied
 
         p: UnlearnDiffAtkParams = self.params
         share = p.budget // len(ctx.sources)
@@ -116,7 +116,7 @@ class UnlearnDiffAtk(Attack):
         from audits.erasers.prompts import text_stack
 
         encoders = text_stack(pipe).encoders
-        with _Frozen(pipe.unet, *encoders), edited(pipe, ctx.delta):
+        with _Frozen(pipe.unet, *encoders), applied(pipe, ctx.delta):
             for i, (source, x0) in enumerate(zip(ctx.sources, targets, strict=True)):
                 gen = torch.Generator("cpu").manual_seed(p.seed * 100_003 + i)
                 tokens, loss = self._optimise(pipe, source.prompt, x0, share, gen)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from audits.metrics.units import unit_of
+from runfmt.units import unit_of
 
-CLAIMS_SCHEMA = "scapre-audit/claims/1"
 VERDICTS = ("supported", "not supported", "not checkable")
 PAPER = "ScaPre (Forget Many, Forget Right; ICLR 2026, arXiv 2601.06162)"
 REFERENCE = "none"

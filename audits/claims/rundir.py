@@ -5,31 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from audits.claims.checks import CLAIMS_SCHEMA, check_claims
+from audits.claims.checks import check_claims
 from audits.errors import AuditError
-from audits.run.atomic import read_json, write_bytes, write_json
-from audits.run.rundir import MANIFEST, RUN_SCHEMA
-
-CLAIMS_FILE = "claims.json"
-SWEEP_FILE = "claims-sweep.svg"
+from runfmt import read_run as read_run_folder
+from runfmt.atomic import write_bytes, write_json
+from runfmt.layout import MANIFEST, RunDir, run_manifest
+from runfmt.schemas import CLAIMS_SCHEMA
 
 
 def read_run(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
-    """(results, edit records, manifest) of a finished run; an AuditError otherwise."""
-    root = Path(path)
-    manifest = read_json(root / MANIFEST)
-    identity = manifest.get("identity") if isinstance(manifest, dict) else None
-    if not isinstance(identity, dict) or identity.get("schema") != RUN_SCHEMA:
+    """(results, edit records sorted by edit id, manifest) of a finished run, read through the
+    run-folder reader (so a tampered file is one line naming file and field); an AuditError
+    otherwise."""
+    layout = RunDir(Path(path))
+    if run_manifest(layout.root) is None:
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
-    results = read_json(root / "results.json")
-    if not isinstance(results, dict):
+    if not layout.results.exists():
         raise AuditError(f"{path} has no results.json yet; finish it with `scapre-audit run`")
-    from audits.filecheck import IDENTITY, RESULTS, check_file
-
-    check_file(manifest, IDENTITY, root / MANIFEST)
-    check_file(results, RESULTS, root / "results.json")
-    edits = [read_json(p) for p in sorted((root / "edits").glob("*/edit.json"))]
-    return results, [e for e in edits if isinstance(e, dict)], manifest
+    run = read_run_folder(layout.root, manifest_required=True)
+    edits = [dict(run.edits[k].data) for k in sorted(run.edits)]
+    return run.results, edits, dict(run.manifest.data)
 
 
 def write_claims(path: Path) -> dict[str, Any]:
@@ -38,11 +33,12 @@ def write_claims(path: Path) -> dict[str, Any]:
     from audits.claims.plot import sweep_svg
 
     results, edits, manifest = read_run(path)
+    layout = RunDir(Path(path))
     doc = {"schema": CLAIMS_SCHEMA, "claims": check_claims(results, edits, manifest)}
-    write_json(Path(path) / CLAIMS_FILE, doc)
+    write_json(layout.claims, doc)
     svg = sweep_svg(results)
     if svg is not None:
-        write_bytes(Path(path) / SWEEP_FILE, svg.encode("utf-8"))
+        write_bytes(layout.sweep_svg, svg.encode("utf-8"))
     return doc
 
 

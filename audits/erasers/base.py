@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 import torch
 
-from audits.erasers.config import EraserConfig
 from audits.erasers.errors import EraserError
+from scapre.fields import TypedConfig
 
 Progress = Callable[[str], None]
 
@@ -38,7 +38,7 @@ class Eraser(ABC):
 
     name: ClassVar[str]
     version: ClassVar[str]
-    config_class: ClassVar[type[EraserConfig]]
+    config_class: ClassVar[type[TypedConfig]]  # an EraserConfig, or ScaPre's own config
     edits: ClassVar[str]  # what it changes, for `list erasers`
     complete: ClassVar[bool] = True  # False: only part of the published method
     summary: ClassVar[str] = ""

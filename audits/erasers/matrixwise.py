@@ -40,6 +40,11 @@ class MatrixwiseEraser(Eraser):
     def variant(self) -> str:
         """The label of the algorithm that produced the weights."""
 
+    def matrix_order(self, pipe: Any, names: list[str]) -> list[str]:
+        """The order the matrices are solved in (it matters only when `solve` draws random
+        numbers); the default is the official UCE order (every to_v, then every to_k)."""
+        return names
+
     def erase(
         self,
         pipe,
@@ -51,6 +56,8 @@ class MatrixwiseEraser(Eraser):
         concepts = check_concepts(concepts)
         dtype = DTYPES[self.config.dtype]
         mats, out_dtypes, dev = kv_matrices(pipe, self.kinds(), dtype, device)
+        by_name = dict(mats)
+        mats = [(n, by_name[n]) for n in self.matrix_order(pipe, list(by_name))]
         watch = Stopwatch(dev)
         terms = self.text_terms(pipe, concepts, dtype, dev)
         watch.lap("text_s")

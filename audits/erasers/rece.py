@@ -10,8 +10,13 @@ max(0.1, 1/len(P)), guide " "). Each round then:
    the minimiser of sum_l ||W'_l c' - W_l c||^2 + lambda_r ||c'||^2: the embedding that makes the
    edited model reproduce what the original model did with the concept;
 2. re-edits every matrix UCE-style, anchored to the *current* weights (edit_model_adversarial):
-   c' (all 77 tokens) -> current outputs of the guide's 77 tokens, preserving all tokens of
-   [""] + preserve_concepts with current outputs; lamb 0.1, erase 1, preserve 0.1.
+   c' (all 77 tokens) -> current outputs of the guide's 77 tokens, preserving all tokens of the
+   round's preserve prompts with current outputs; lamb 0.1, erase 1, preserve 0.1 per prompt.
+
+The round's preserve prompts depend on the official script: `train_object.py` and
+`train_artists.py` preserve [""] + preserve_concepts, each once (`round_preserve=once`);
+`train.py` (the nudity and unsafe runs) preserves [" "] once per erased concept
+(`round_preserve=per-concept`), so the empty prompt enters with total weight 0.1 m.
 
 The official loop generates validation images after every round and keeps the best round by
 NudeNet/Q16; here the number of rounds is fixed (`epochs`) and recorded in the config.
@@ -49,6 +54,7 @@ class RECEConfig(EraserConfig):
     guides: tuple[str, ...] = (" ",)
     preserve_concepts: tuple[str, ...] = ()
     technique: Literal["replace", "tensor"] = "replace"
+    round_preserve: Literal["once", "per-concept"] = "once"
     uce_lamb: float = 0.5
     uce_erase_scale: float = 1.0
     uce_preserve_scale: float | None = None  # None: max(0.1, 1/len(P)), as UCE-2023
@@ -62,6 +68,18 @@ class RECEConfig(EraserConfig):
             check_positive(self, "uce_preserve_scale", allow_zero=True)
         if not self.guides:
             raise EraserError("RECE needs a guide prompt (default ' ')")
+        if self.round_preserve == "per-concept" and self.preserve_concepts:
+            raise EraserError(
+                "RECE round_preserve=per-concept (train.py) preserves only ' ' once per concept; "
+                "use round_preserve=once (train_object.py, train_artists.py) with "
+                "preserve_concepts"
+            )
+
+    def round_preserve_prompts(self, concepts: Sequence[str]) -> list[str]:
+        """The preserve prompts of every round, as the official script builds them."""
+        if self.round_preserve == "per-concept":
+            return [" "] * len(concepts)
+        return ["", *self.preserve_concepts]
 
     def uce_config(self) -> UCEConfig:
         return UCEConfig(
@@ -120,19 +138,27 @@ class RECEEraser(Eraser):
     """UCE-2023, then `epochs` closed-form RECE rounds, on every cross-attention K/V matrix."""
 
     name = "rece"
-    version = "rece/1"
+    version = "rece/2"
     config_class = RECEConfig
     edits = "attn2 to_k + to_v (all cross-attention blocks)"
     summary = "RECE closed-form rounds on a UCE-2023 edit (fixed rounds, no image selection)"
     presets: ClassVar[dict[str, RECEConfig]] = {
-        "nudity": RECEConfig(epochs=3, regular_scale=0.1),
-        "unsafe": RECEConfig(epochs=2, regular_scale=0.1),
-        "art": RECEConfig(epochs=1, regular_scale=1e-3),
+        "nudity": RECEConfig(epochs=3, regular_scale=0.1, round_preserve="per-concept"),
+        "unsafe": RECEConfig(epochs=2, regular_scale=0.1, round_preserve="per-concept"),
+        "art": RECEConfig(epochs=1, regular_scale=1e-3, guides=("art",)),
         "object-hard": RECEConfig(epochs=1, regular_scale=1e-3),
         "object-easy": RECEConfig(epochs=1, regular_scale=0.1),
     }
     preset_sources: ClassVar[dict[str, str]] = {
-        name: "RECE README, per-task regular_scale and epochs" for name in presets
+        "nudity": "scripts/nudity.sh (train.py: close_regzero, regular_scale 0.1, 3 epochs, "
+        "preserve [' '] per concept at 0.1, lamb 0.1) on UCE-2023 towards ' ' (-1-1.0)",
+        "unsafe": "README I2P unsafe (train.py, regular_scale 0.1, 2 epochs) on UCE-2023 "
+        "towards ' ' of the same concepts",
+        "art": "scripts/art.sh (train_artists.py: guide 'art', regular_scale 1e-3, 1 epoch) on "
+        "UCE-2023 towards 'art'; preserve: pass the other artists of artists1734_prompts.csv",
+        "object-hard": "scripts/object.sh church / garbage truck (train_object.py defaults)",
+        "object-easy": "scripts/object.sh English springer / golf ball / parachute "
+        "(--regular_scale 1e-1)",
     }
 
     def erase(
@@ -155,12 +181,12 @@ class RECEEraser(Eraser):
                 f"{len(concepts)} concepts"
             )
         guides = guides * len(concepts) if len(guides) == 1 else guides
-        preserve = ["", *cfg.preserve_concepts]
+        preserve = cfg.round_preserve_prompts(concepts)
         enc = encode_prompts(pipe, [*concepts, *guides, *preserve], dtype=dtype, device=dev)
         rows = {p: i for i, p in enumerate(enc.prompts)}
         C = enc.emb[[rows[c] for c in concepts]]
         G = enc.emb[[rows[g] for g in guides]]
-        P = enc.emb[[rows[p] for p in preserve]]
+        P = enc.emb[[rows[p] for p in preserve]]  # repeated prompts count once per entry
         stage0 = uce_terms(pipe, concepts, cfg.uce_config(), dtype, dev)
         watch.lap("text_s")
         ucfg = cfg.uce_config()
@@ -185,5 +211,8 @@ class RECEEraser(Eraser):
         names = [n for n, _ in mats]
         weights = dict(zip(names, current, strict=True))
         reports = [matrix_report(n, W, weights[n]) for n, W in mats]
-        variant = f"rece/regzero-{cfg.epochs}-rounds-on-uce-2023/{cfg.technique}"
+        variant = (
+            f"rece/regzero-{cfg.epochs}-rounds-on-uce-2023/{cfg.technique}"
+            f"/preserve-{cfg.round_preserve}"
+        )
         return EraserEdit(finish(weights, out_dtypes), watch.done(), variant, reports)

@@ -16,7 +16,7 @@ class ScaPreEraser(Eraser):
 
     name = "scapre"
     version = solver.SOLVER_VERSION
-    config_class = solver.ScaPreConfig  # type: ignore[assignment]
+    config_class = solver.ScaPreConfig
     edits = "attn2 to_k + to_v (all cross-attention blocks)"
     summary = "ScaPre (ICLR 2026), both official variants (erase.py, erase_scale.py)"
     presets = solver.PRESETS

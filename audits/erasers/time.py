@@ -59,12 +59,17 @@ def augment(prompt: str) -> list[str]:
     return [prompt, *(prefix + base for prefix in AUGMENTATIONS)]
 
 
+def _an_as_a(tokenizer, ids: list[int]) -> list[int]:
+    """The official normalisation: every token that decodes to "an" becomes the id of "a " (in
+    CLIP's vocabulary both the word "an</w>" (550) and the word piece "an" (514) decode so)."""
+    a_id = tokenizer.encode("a ")[1]
+    return [a_id if tokenizer.decode([t]) == "an" else t for t in ids]
+
+
 def time_alignment(tokenizer, source: str, destination: str, length: int = 77) -> list[int]:
     """TIME's pi: destination position for each of the `length` source positions."""
-    a_id = tokenizer.encode("a ")[1]
-    an_id = tokenizer.encode("an")[1]
-    src = [a_id if t == an_id else t for t in tokenizer(source).input_ids]
-    dst = [a_id if t == an_id else t for t in tokenizer(destination).input_ids]
+    src = _an_as_a(tokenizer, tokenizer(source).input_ids)
+    dst = _an_as_a(tokenizer, tokenizer(destination).input_ids)
     idx, j = [], 0
     for token in src:
         while j < len(dst) and dst[j] != token:
@@ -116,10 +121,19 @@ class TIMEEraser(MatrixwiseEraser):
     """TIME's closed form on every cross-attention K/V matrix."""
 
     name = "time"
-    version = "time/1"
+    version = "time/2"
     config_class = TIMEConfig
     edits = "attn2 to_k + to_v (all cross-attention blocks)"
     summary = "TIME closed form (lamb 0.1, all tokens, augmentations); UCE's special case"
+    presets: ClassVar[dict[str, TIMEConfig]] = {
+        # the README's TIMED command: --with_to_k --with_augs --train_func train_closed_form
+        # --lamb 0.1 (destinations: the dataset's "new" prompts, one per source)
+        "timed": TIMEConfig(alignment="time"),
+    }
+    preset_sources: ClassVar[dict[str, str]] = {
+        "timed": "README TIMED command (apply_time.py --with_to_k --with_augs --train_func "
+        "train_closed_form --lamb 0.1); pass destinations",
+    }
 
     def kinds(self) -> tuple[str, ...]:
         return ("to_v", "to_k") if self.config.with_to_k else ("to_v",)

@@ -5,9 +5,10 @@
   tail; guide " " by default; preserve set [""] + preserve_concepts over all 77 tokens at
   max(0.1, 1/len(P)); lamb 0.5 (hard-coded in the official call); erase scale 1; to_k and to_v;
   'replace' or 'tensor' targets; optional `add_prompts` expansion ('art' / 'object' templates).
-- "2025" (`trainscripts/uce_sd_erase.py`): one vector per prompt (the last subject token) for
-  erase, guide and preserve alike; guide "" by default (index 0, the BOS embedding); no implicit
-  "" preserve; preserve scale 1.
+- "2025" (`trainscripts/uce_sd_erase.py` at 28c81ed): one vector per prompt (the last subject
+  token) for erase, guide and preserve alike; guide "" by default (index 0, the BOS embedding;
+  "art" with `add_prompts=art`, the script's `--concept_type art`); no implicit "" preserve;
+  preserve scale 1; `add_prompts` is `--expand_prompts true`, which expands the guides too.
 
 Both build the same ridge system (`closed_form.uce_weight`) from the original weights.
 """
@@ -56,11 +57,6 @@ class UCEConfig(EraserConfig):
             check_positive(self, "preserve_scale", allow_zero=True)
         if self.variant == "2025" and self.technique != "replace":
             raise EraserError("UCE 2025 has no 'tensor' technique; use variant=2023")
-        if self.variant == "2025" and self.add_prompts != "none":
-            raise EraserError(
-                "UCE 2025's --expand_prompts pairs concepts with preserve concepts (a bug in "
-                "the official script); use variant=2023 for add_prompts"
-            )
 
     def preserve_prompts(self) -> list[str]:
         """2023 always preserves "" first (the official `['']+preserve_concepts`)."""
@@ -79,9 +75,13 @@ class UCEConfig(EraserConfig):
 
 
 def erase_prompts(concepts: Sequence[str], config: UCEConfig) -> tuple[list[str], list[str]]:
-    """Erase prompts and their guides, expanded as UCE-2023's `add_prompts` does: each concept,
-    then its templates; a single guide is broadcast, per-concept guides repeat per template."""
+    """Erase prompts and their guides, expanded as the official scripts do: each concept, then
+    its templates. 2023 (`--add_prompts`): a guide is repeated for every template of its concept.
+    2025 (`--expand_prompts true`): the guide is expanded with the same templates, and with
+    `--concept_type art` the default guide is "art"."""
     default = " " if config.variant == "2023" else ""
+    if config.variant == "2025" and config.add_prompts == "art":
+        default = "art"
     guides = list(config.guides) or [default]
     if len(guides) not in (1, len(concepts)):
         raise EraserError(
@@ -95,7 +95,10 @@ def erase_prompts(concepts: Sequence[str], config: UCEConfig) -> tuple[list[str]
     for concept, guide in zip(concepts, guides, strict=True):
         group = [concept, *(t.format(concept) for t in templates)]
         old += group
-        new += [guide] * len(group)
+        if config.variant == "2025":
+            new += [guide, *(t.format(guide) for t in templates)]
+        else:
+            new += [guide] * len(group)
     if config.variant == "2023":
         new = [" " if g == "" else g for g in new]  # the official `if n_t == '': n_t = ' '`
     return old, new

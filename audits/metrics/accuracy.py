@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from audits.metrics.base import Metric, MetricInput, Observation, ResultRow, mean_rows
+from audits.metrics.base import (
+    Metric,
+    MetricInput,
+    Observation,
+    ResultRow,
+    SplitParams,
+    mean_rows,
+)
 from audits.metrics.bootstrap import percentile_interval, seed_for
 
 
@@ -44,7 +53,21 @@ def _neighbour(data: MetricInput) -> Callable[[Observation], str | None]:
     )
 
 
+@dataclass(frozen=True)
+class AccuracyParams(SplitParams):
+    """`roles` narrows the images to prompts naming concepts of these roles (target, retain)."""
+
+    roles: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        super().validate()
+        for role in self.roles:
+            if role not in ("target", "retain"):
+                raise self.fail("roles", f"roles must be target or retain, got {role!r}")
+
+
 class _Accuracy(Metric):
+    params_class: ClassVar = AccuracyParams
     """Shared shape: per-image recognised values under a scope, pooled into rows."""
 
     reads_concept_labels = True
@@ -89,6 +112,7 @@ class ForgetAcc(_Accuracy):
 
 
 class NeighborAcc(_Accuracy):
+    params_class: ClassVar = SplitParams  # all retained concepts; no `roles`
     kind = "neighbor_acc"
     definition_version = "neighbor_acc/1"
     higher_is_better = True

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audits.metrics.accuracy import _erased, recognised
-from audits.metrics.base import Metric, MetricInput, ResultRow, mean_rows
+from audits.metrics.base import Metric, MetricInput, ResultRow, SplitParams, mean_rows
 from audits.metrics.bootstrap import percentile_interval, seed_for
 
 
 class AttackSuccessRate(Metric):
     kind = "attack_success_rate"
+    params_class = SplitParams
     reads_concept_labels = True
     definition_version = "attack_success_rate/1"
     higher_is_better = False

@@ -13,7 +13,32 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from audits.errors import AuditError
 from audits.metrics.bootstrap import LEVEL, REPLICATES, percentile_interval, seed_for
+from scapre.fields import TypedConfig
+
+SPLITS = ("concept", "family", "group")
+
+
+@dataclass(frozen=True)
+class MetricParams(TypedConfig):
+    """Base of a metric kind's `params:` (the project's typed config base): no keys, so a metric
+    that reads none refuses any. A kind that reads params declares them in a subclass."""
+
+    label: ClassVar[str] = "metric"
+    error: ClassVar[type[Exception]] = AuditError
+    prefix_fields: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class SplitParams(MetricParams):
+    """A mean over images with one breakdown row per concept, attack family or concept group."""
+
+    split_by: str | None = None
+
+    def validate(self) -> None:
+        if self.split_by is not None and self.split_by not in SPLITS:
+            raise self.fail("split_by", f"split_by must be one of {', '.join(SPLITS)}")
 
 
 @dataclass(frozen=True)
@@ -78,14 +103,22 @@ class Metric(ABC):
     # True when, on a target or adversarial probe, only images of erased concepts count: the plan
     # then generates no image of a target that no edit of the run erases
     reads_erased_only: ClassVar[bool] = False
+    params_class: ClassVar[type[MetricParams]] = MetricParams
 
     @abstractmethod
     def compute(self, data: MetricInput) -> list[ResultRow]:
         """Rows for this group: the aggregate (concept None) and any breakdowns."""
 
-    @classmethod  # noqa: B027 - an optional hook
-    def check_params(cls, name: str, params: dict[str, Any]) -> None:
-        """Refuse a suite's params before any work (AuditError naming the metric)."""
+    @classmethod
+    def check_params(cls, name: str, params: dict[str, Any]) -> MetricParams:
+        """The suite's params parsed into `params_class`; unknown keys and bad values are an
+        AuditError naming the metric (and, as `err.key`, the param) before any work."""
+        try:
+            return cls.params_class.from_dict(params)
+        except AuditError as err:
+            wrapped = AuditError(f"metric '{name}': {err}")
+            wrapped.key = getattr(err, "key", None)  # type: ignore[attr-defined]
+            raise wrapped from None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -94,9 +127,6 @@ class Metric(ABC):
             "higher_is_better": self.higher_is_better,
             "definition": self.definition,
         }
-
-
-SPLITS = ("concept", "family", "group")
 
 
 def split_key(data: MetricInput, obs: Observation, by: str) -> str:
@@ -116,8 +146,6 @@ def mean_rows(
     (`params.split_by` overrides `by`: concept, family or group)."""
     by = data.params.get("split_by", by)
     if by is not None and by not in SPLITS:
-        from audits.errors import AuditError
-
         raise AuditError(f"metric '{data.name}': split_by must be one of {', '.join(SPLITS)}")
     rows = [_mean_row(data, kept, dict(excluded), {})]
     if by:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
-from audits.metrics.base import Metric, MetricInput, ResultRow, mean_rows
+from audits.metrics.base import Metric, MetricInput, MetricParams, ResultRow, SplitParams, mean_rows
+
+
+@dataclass(frozen=True)
+class LabelCountParams(MetricParams):
+    labels: tuple[str, ...] = ()  # the evaluator labels to count (default: every one seen)
 
 
 class NudityRate(Metric):
     kind = "nudity_rate"
+    params_class = SplitParams
     definition_version = "nudity_rate/1"
     higher_is_better = False
     definition = (
@@ -23,6 +30,7 @@ class NudityRate(Metric):
 
 class NudeNetLabelCounts(Metric):
     kind = "nudenet_label_counts"
+    params_class = LabelCountParams
     definition_version = "nudenet_label_counts/1"
     higher_is_better = False
     definition = (

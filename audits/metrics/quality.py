@@ -4,11 +4,37 @@ of the edited model's images against the unedited model's (same prompts and seed
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import torch
 
-from audits.metrics.base import DerivedMetric, Metric, MetricInput, ResultRow, mean_rows
+from audits.metrics.base import (
+    DerivedMetric,
+    Metric,
+    MetricInput,
+    MetricParams,
+    ResultRow,
+    SplitParams,
+    mean_rows,
+)
 from audits.metrics.bootstrap import percentile_interval, seed_for
+
+
+@dataclass(frozen=True)
+class CLIPGapParams(MetricParams):
+    keep_metric: str = ""
+    erase_metric: str = ""
+
+
+@dataclass(frozen=True)
+class KIDParams(MetricParams):
+    subset_size: int = 1000
+    subsets: int = 100
+
+    def validate(self) -> None:
+        for key in ("subset_size", "subsets"):
+            if getattr(self, key) < 1:
+                raise self.fail(key, f"{key} must be >= 1, got {getattr(self, key)}")
 
 
 def scalar_values(data: MetricInput):
@@ -29,6 +55,7 @@ def scalar_rows(data: MetricInput) -> list[ResultRow]:
 
 class MeanCLIPScore(Metric):
     kind = "clip_score"
+    params_class = SplitParams
     definition_version = "clip_score/1"
     higher_is_better = True
     definition = "mean over images of the scorer's CLIP score (scale and formula in the evaluator)"
@@ -39,6 +66,7 @@ class MeanCLIPScore(Metric):
 
 class CLIPGap(DerivedMetric):
     kind = "clip_gap"
+    params_class = CLIPGapParams
     definition_version = "clip_gap/1"
     higher_is_better = True
     parts = ("keep_metric", "erase_metric")
@@ -66,6 +94,7 @@ class CLIPGap(DerivedMetric):
 
 class ImageDrift(Metric):
     kind = "image_drift"
+    params_class = SplitParams
     definition_version = "image_drift/1"
     higher_is_better = False
     definition = (
@@ -127,6 +156,7 @@ class FID(FIDVsBase):
 
 class KID(Metric):
     kind = "kid"
+    params_class = KIDParams
     definition_version = "kid/1"
     higher_is_better = False
     needs = "features"

@@ -18,16 +18,45 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from audits.errors import AuditError
 from audits.metrics.accuracy import harmonic
-from audits.metrics.base import DerivedMetric, Metric, MetricInput, ResultRow, TableMetric
+from audits.metrics.base import (
+    DerivedMetric,
+    Metric,
+    MetricInput,
+    MetricParams,
+    ResultRow,
+    TableMetric,
+)
 from audits.metrics.bootstrap import LEVEL, REPLICATES, cluster_sums, percentile_interval, seed_for
 
 
+@dataclass(frozen=True)
+class OverallAccParams(MetricParams):
+    forget_metric: str = ""
+    preserve_metric: str = ""
+
+
+@dataclass(frozen=True)
+class UQParams(MetricParams):
+    forget_metric: str = ""
+    quality_metric: str = ""
+    normalise_over: str = "methods_in_table"
+    std: str = "population"
+
+    def validate(self) -> None:
+        if self.normalise_over != "methods_in_table":
+            raise self.fail("normalise_over", "normalise_over must be methods_in_table")
+        if self.std != "population":
+            raise self.fail("std", "std must be population (the paper's choice)")
+
+
 class OverallAcc(DerivedMetric):
+    params_class = OverallAccParams
     kind = "overall_acc"
     definition_version = "overall_acc/scapre-1"
     higher_is_better = True
@@ -106,6 +135,7 @@ def _replicates(samples: Sequence[list], rng: np.random.Generator, b: int) -> np
 
 class UQ(TableMetric):
     kind = "uq"
+    params_class = UQParams
     definition_version = "uq/scapre-1"
     higher_is_better = True
     parts = ("forget_metric", "quality_metric")
@@ -115,13 +145,6 @@ class UQ(TableMetric):
         "metric; mean and population std over every method of the table (same erase set, the "
         "unedited model included); the interval resamples prompts, the same draw for every method"
     )
-
-    @classmethod
-    def check_params(cls, name: str, params: dict) -> None:
-        if params.get("normalise_over", "methods_in_table") != "methods_in_table":
-            raise AuditError(f"metric '{name}': normalise_over must be methods_in_table")
-        if params.get("std", "population") != "population":
-            raise AuditError(f"metric '{name}': std must be population (the paper's choice)")
 
     def compute_table(self, name, table, params) -> dict[str, list[ResultRow]]:
         self.check_params(name, params)
@@ -141,12 +164,21 @@ class UQ(TableMetric):
         seed = seed_for(name, "table", erase_set)
         empty = [m for m, f, q in zip(methods, forget, quality, strict=True) if not f or not q]
         if empty or len(methods) < 2:
-            reason = "fewer than two methods in the table" if len(methods) < 2 else (
-                f"no images for {', '.join(empty)}"
+            reason = (
+                "fewer than two methods in the table"
+                if len(methods) < 2
+                else (f"no images for {', '.join(empty)}")
             )
             return {
-                m: [ResultRow(None, len(f) + len(q), exclusions=excluded[m], ci_seed=seed,
-                              extra={"not_computed": reason, "table_methods": methods})]
+                m: [
+                    ResultRow(
+                        None,
+                        len(f) + len(q),
+                        exclusions=excluded[m],
+                        ci_seed=seed,
+                        extra={"not_computed": reason, "table_methods": methods},
+                    )
+                ]
                 for m, f, q in zip(methods, forget, quality, strict=True)
             }
         a = np.array([sum(v for _, v in s) / len(s) for s in forget])
@@ -159,8 +191,12 @@ class UQ(TableMetric):
         )
         single = any(len({cl for cl, _ in s}) < 2 for s in forget + quality)
         alpha = (1 - LEVEL) / 2
-        norm = {"mean_A": float(a.mean()), "std_A": float(a.std()),
-                "mean_C": float(c.mean()), "std_C": float(c.std())}
+        norm = {
+            "mean_A": float(a.mean()),
+            "std_A": float(a.std()),
+            "mean_C": float(c.mean()),
+            "std_C": float(c.std()),
+        }
         out: dict[str, list[ResultRow]] = {}
         for j, method in enumerate(methods):
             value = None if np.isnan(values[j]) else float(values[j])

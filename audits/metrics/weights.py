@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import ClassVar
 
-from audits.metrics.base import Metric, MetricInput, Observation, ResultRow, mean_rows
+from audits.metrics.base import Metric, MetricInput, Observation, ResultRow, SplitParams, mean_rows
 
 WEIGHTS_SPACE = "weights"  # the `space` field of every weight-space row in results.json
 
@@ -51,6 +51,7 @@ def _kept(data: MetricInput):
 
 
 class _WeightMetric(Metric):
+    params_class: ClassVar = SplitParams
     space: ClassVar[str] = WEIGHTS_SPACE
     field: ClassVar[str] = "shift"  # which per-prompt value of the weights records it reads
 

@@ -32,7 +32,27 @@ def tiny_text_encoder(width: int = 32, layers: int = 2, seed: int = 0):
         eos_token_id=49407,
         pad_token_id=49407,
     )
-    return CLIPTextModel(cfg).eval()
+    model = CLIPTextModel(cfg).eval()
+    _seed_final_norm(model, seed)
+    return model
+
+
+def _seed_final_norm(model, seed: int) -> None:
+    """Give the final LayerNorm a seeded, non-trivial gain and bias, as trained encoders have.
+
+    A freshly initialised CLIP ends in a LayerNorm with unit gain and zero bias, so every token
+    embedding is mean-free: all of them lie in one hyperplane of R^width, `lamb = 0` systems built
+    from them are singular, and whole classes of error (a wrong token, a wrong weight on a
+    direction) can hide there. The bias has mean 0.5 so the embeddings sit well off that
+    hyperplane's direction (with a zero-mean bias the offset along its normal is small by chance,
+    and systems without a ridge term are needlessly ill-conditioned). The draw uses its own
+    generator, so the other weights are the same as before.
+    """
+    norm = next(m for n, m in model.named_modules() if n.endswith("final_layer_norm"))
+    gen = torch.Generator().manual_seed(7 + 1000 * seed)
+    with torch.no_grad():
+        norm.weight.copy_(1 + 0.3 * torch.randn(norm.weight.shape, generator=gen))
+        norm.bias.copy_(0.5 + 0.5 * torch.randn(norm.bias.shape, generator=gen))
 
 
 def tiny_unet(cross_attention_dim: int = 32, seed: int = 0, sample_size: int = 8):

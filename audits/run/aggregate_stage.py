@@ -8,14 +8,13 @@ from typing import Any
 from audits.claims.reported import reported_for_profile
 from audits.errors import AuditError
 from audits.metrics.base import CI_METHOD, MetricInput, Observation, ResultRow, TableMetric
-from audits.run.atomic import read_json, write_json
 from audits.run.attack_results import attack_rows
 from audits.run.plan import Group, RunPlan
-from audits.run.rundir import RunDir
 from audits.run.substitutions import all_substitutions, row_substitutions
 from audits.suites import Suite
-
-RESULTS_SCHEMA = "scapre-audit/results/1"
+from runfmt.atomic import read_json, write_json
+from runfmt.layout import RunDir
+from runfmt.schemas import RESULTS_SCHEMA
 
 
 def _scores(run: RunDir, scorer: str, edit_id: str, probe: str) -> dict[str, Any]:
@@ -202,8 +201,8 @@ def definitions(suite: Suite, metrics: list[str], plan: RunPlan) -> dict[str, An
     its unit, evaluator and probes, so a reader of results.json (the report's glossary) never
     needs the code. Attack rows are defined under `attack_success_rate/2`."""
     from audits.metrics.attacks import ATTACK_DEFINITION, ATTACK_DEFINITION_VERSION
-    from audits.metrics.units import unit_of
     from audits.registry import METRICS
+    from runfmt.units import unit_of
 
     out: dict[str, Any] = {}
     for name in metrics:

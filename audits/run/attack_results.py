@@ -15,12 +15,12 @@ from audits.metrics.attacks import (
     attack_rate_rows,
 )
 from audits.metrics.base import CI_METHOD
-from audits.run.atomic import read_json
 from audits.run.attack_plan import AttackUnit
 from audits.run.attack_score import ATTACK_METRIC, score_file
 from audits.run.plan import RunPlan
-from audits.run.rundir import RunDir
 from audits.run.substitutions import row_substitutions
+from runfmt.atomic import read_json
+from runfmt.layout import RunDir
 
 
 def _recognised(record: dict, label: str) -> float:

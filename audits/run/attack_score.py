@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from audits.errors import AuditError
-from audits.run.atomic import read_json, sha256_file, write_json
 from audits.run.attack_plan import AttackUnit
 from audits.run.attack_stage import read_record, unit_images
 from audits.run.identity import score_identity
 from audits.run.plan import RunPlan
-from audits.run.rundir import RunDir
+from runfmt.atomic import read_json, sha256_file, write_json
+from runfmt.layout import RunDir
 
 ATTACK_METRIC = "attack_success_rate"
 
@@ -29,15 +29,7 @@ def attack_scorers(suite, metrics: list[str]) -> list[str]:
 
 
 def score_file(run: RunDir, scorer: str, unit: AttackUnit):
-    return (
-        run.root
-        / "scores"
-        / scorer
-        / "attacks"
-        / unit.attack
-        / unit.edit_id
-        / f"{unit.unit_id}.json"
-    )
+    return run.attack_score_file(scorer, unit.attack, unit.edit_id, unit.unit_id)
 
 
 def pairs(run: RunDir, plan: RunPlan, unit: AttackUnit):

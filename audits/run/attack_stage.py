@@ -21,11 +21,12 @@ import torch
 from audits.attacks.artifacts import artifact_done, load_embeds, write_artifact
 from audits.attacks.base import AttackContext
 from audits.errors import AuditError
-from audits.run.atomic import sha256_bytes, write_bytes, write_json
 from audits.run.attack_plan import AttackUnit
 from audits.run.identity import identity_hash, short
 from audits.run.plan import RunPlan
-from audits.run.rundir import RunDir
+from runfmt.atomic import sha256_bytes, write_bytes, write_json
+from runfmt.layout import RunDir
+from runfmt.schemas import IMAGE_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class AttackImage:
 
 
 def artifact_folder(run: RunDir, unit: AttackUnit):
-    return run.root / "attacks" / unit.attack / unit.edit_id
+    return run.artifact_folder(unit.attack, unit.edit_id)
 
 
 def embeds_image_id(edit_id: str, row_sha256: str, seed: int, sampling: dict[str, Any]) -> str:
@@ -182,9 +183,10 @@ def render_jobs(run: RunDir, plan: RunPlan) -> list[tuple[AttackUnit, dict, str,
 
 def render_attacks(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, ranks=None) -> int:
     """Render every group of this rank with an image not done; return images written."""
+    from audits.models.sampling import set_scheduler
     from audits.run.erase_stage import load_delta
-    from audits.run.generate_stage import edited, set_scheduler
     from audits.run.progress import progress_bar
+    from scapre import applied
 
     jobs = [
         job
@@ -209,7 +211,7 @@ def render_attacks(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, ranks
                 end += 1
             call = jobs[start:end]
             groups = [j[4] for j in call]
-            with edited(pipe, load_delta(run, edit_id)):
+            with applied(pipe, load_delta(run, edit_id)):
                 written += _render(run, plan, pipe, unit, record, edit_id, embeds, groups)
             advance(sum(len(g) for g in groups))
             start = end
@@ -249,7 +251,7 @@ def _render(run, plan, pipe, unit, record, edit_id, with_embeds, groups) -> int:
             continue
         data = render_png(picture)
         image_record = {
-            "schema": "scapre-audit/run-image/1",
+            "schema": IMAGE_SCHEMA,
             "image_id": im.image_id,
             "edit_id": edit_id,
             "prompt": im.prompt,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,10 @@ from audits.errors import AuditError
 from audits.run.manifest import check_out_dir, check_resume, run_identity
 from audits.run.plan import RunPlan, plan_run, select_methods
 from audits.run.provenance import model_fingerprint, model_source, provenance, results_header
-from audits.run.rundir import RunDir
 from audits.run.selection import check_options, selected
 from audits.suites import Suite, load_suite, suite_hash
+from audits.suites.paths import model_location
+from runfmt.layout import RunDir
 
 Say = Callable[[str], None]
 
@@ -72,7 +73,6 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
             raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
         return run_weights(req, say)
     from contextlib import nullcontext
-    from dataclasses import replace
 
     from audits.run.lock import run_lock
     from audits.run.ranks import Ranks
@@ -109,9 +109,9 @@ def _remove_if_only_lock(out: Path) -> None:
 
 
 def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
-    from audits.run.atomic import clean_leftovers, write_json
     from audits.run.generate_stage import numerics, sampling_dtype
     from audits.run.manifest import write_manifest
+    from runfmt.atomic import clean_leftovers, write_json
 
     methods = [
         m.name for m in select_methods(suite, suite.profile(profile_name).methods, req.methods)
@@ -125,7 +125,8 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
     suite_model = suite.profile(profile_name).model
     assert suite_model is not None
     model_id = req.model or suite_model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else suite_model.revision
+    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
+    revision = None if req.model or Path(model_path).exists() else suite_model.revision
     precision = suite.profile(profile_name).generation.precision
     dtype = sampling_dtype(precision, req.device)
     bytes_from = numerics(req.device)
@@ -159,7 +160,8 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
     from audits.models.loading import load_pipeline
 
     started = time.perf_counter()
-    pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype=dtype)
+    pipe, ref = load_pipeline(model_path, revision=revision, device=req.device, dtype=dtype)
+    ref = replace(ref, model=model_id)  # records name the model as the suite or --model did
     check_family(pipe, suite_model.family, model_id, say)
     model = model_fingerprint(pipe, ref)
     identity = run_identity(
@@ -196,7 +198,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         methods_used = {
             e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
         }
-        source = {"model_source": model_source(suite, model_id, pipe)}
+        source = {"model_source": model_source(suite, model_id, pipe, model_path)}
         write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used} | source)
     if ranks.main and not run.plan.is_file():  # the plan follows from the identity
         write_json(run.plan, plan.to_json())
@@ -329,6 +331,6 @@ def check_labels(
 
 
 def _read_results(run: RunDir) -> dict[str, Any] | None:
-    from audits.run.atomic import read_json
+    from runfmt.atomic import read_json
 
     return read_json(run.results)

@@ -8,9 +8,10 @@ from typing import Any
 import torch
 
 from audits.errors import AuditError
-from audits.run.atomic import sha256_file, write_bytes, write_json
 from audits.run.plan import EditUnit
-from audits.run.rundir import RunDir
+from runfmt.atomic import sha256_file, write_bytes, write_json
+from runfmt.layout import RunDir
+from runfmt.schemas import EDIT_SCHEMA
 from scapre.errors import ScaPreError
 
 
@@ -52,14 +53,14 @@ def _compute(unit: EditUnit, pipe, device: str) -> tuple[dict[str, torch.Tensor]
 def _write(run: RunDir, unit: EditUnit, weights: dict[str, torch.Tensor], extra: dict) -> None:
     from safetensors.torch import save
 
-    from audits.erase_cmd import package_versions
+    from audits.environment import package_versions
     from audits.models.loading import tensor_sha256
 
     folder = run.edit_dir(unit.edit_id)
     tensors = {n: w.detach().to("cpu").contiguous() for n, w in sorted(weights.items())}
     write_bytes(folder / "delta.safetensors", save(tensors, metadata={"edit_id": unit.edit_id}))
     record = {
-        "schema": "scapre-audit/run-edit/1",
+        "schema": EDIT_SCHEMA,
         "edit_id": unit.edit_id,
         "method": unit.method,
         "eraser": unit.kind,

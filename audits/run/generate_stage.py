@@ -14,25 +14,21 @@ from typing import Any
 
 import torch
 
+import scapre
 from audits.errors import AuditError
-from audits.run.atomic import sha256_bytes, write_bytes, write_json
+from audits.models.sampling import (  # noqa: F401  (re-exported for the run's callers)
+    SCHEDULERS,
+    check_sampler,
+    sampling_dtype,
+    set_scheduler,
+)
 from audits.run.erase_stage import load_delta
 from audits.run.plan import RunPlan
 from audits.run.progress import progress_bar
-from audits.run.rundir import RunDir
+from runfmt.atomic import sha256_bytes, write_bytes, write_json
+from runfmt.layout import RunDir
+from runfmt.schemas import IMAGE_SCHEMA
 
-# "pndm" is what SD 1.x ships (PLMS steps only, `skip_prk_steps`), whatever the model's own
-# scheduler config says: with Runge-Kutta warm-up steps PNDM cannot sample fewer than 4 steps.
-SCHEDULERS = {
-    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
-    "ddim": ("DDIMScheduler", {}),
-    "ddpm": ("DDPMScheduler", {}),
-    "dpmsolver++": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++"}),
-    "euler": ("EulerDiscreteScheduler", {}),
-    "euler_ancestral": ("EulerAncestralDiscreteScheduler", {}),
-    "lms": ("LMSDiscreteScheduler", {}),
-    "unipc": ("UniPCMultistepScheduler", {}),
-}
 TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -51,44 +47,6 @@ def numerics(device: str) -> dict[str, Any]:
         "threads": torch.get_num_threads(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
-
-
-def sampling_dtype(precision: str, device: str) -> str:
-    """fp16/bf16 only on a GPU; on CPU images are always made in float32."""
-    if not device.startswith("cuda"):
-        return "float32"
-    return {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}[precision]
-
-
-def set_scheduler(pipe, sampler: str) -> None:
-    import diffusers
-
-    name, extra = SCHEDULERS[sampler]
-    pipe.scheduler = getattr(diffusers, name).from_config(pipe.scheduler.config, **extra)
-
-
-def check_sampler(sampler: str, steps: int) -> None:
-    """Refuse, in one line, a sampler this installation cannot build or a step count it cannot
-    sample (checked on SD 1.5's scheduler settings, before any model loads)."""
-    if sampler not in SCHEDULERS:
-        raise AuditError(f"unknown sampler {sampler!r}; known: {', '.join(SCHEDULERS)}")
-    if steps < 1:
-        raise AuditError(f"the number of denoising steps must be at least 1 (got {steps})")
-    import diffusers
-
-    from audits.models.tiny import sd15_scheduler
-
-    name, extra = SCHEDULERS[sampler]
-    try:
-        scheduler = getattr(diffusers, name).from_config(sd15_scheduler().config, **extra)
-        scheduler.set_timesteps(steps)
-    except ImportError as err:
-        first = " ".join(str(err).split())[:160]
-        raise AuditError(f"sampler {sampler} cannot be built here: {first}") from err
-    except (ValueError, RuntimeError, IndexError) as err:
-        raise AuditError(f"sampler {sampler} cannot sample {steps} step(s): {err}") from err
-    if scheduler.timesteps is None or len(scheduler.timesteps) < 1:
-        raise AuditError(f"sampler {sampler} cannot sample {steps} step(s)")
 
 
 def image_groups(plan: RunPlan, edit_id: str) -> list[list[tuple[str, str, int]]]:
@@ -198,7 +156,7 @@ def run_generate(
             groups = todo[edit.edit_id]
             if not groups:
                 continue
-            with edited(pipe, load_delta(run, edit.edit_id)):
+            with scapre.applied(pipe, load_delta(run, edit.edit_id)):
                 for start in range(0, len(groups), per_call):
                     call = groups[start : start + per_call]
                     written += _generate_and_write(run, plan, pipe, edit.edit_id, call)
@@ -228,7 +186,7 @@ def _generate_and_write(run: RunDir, plan: RunPlan, pipe, edit_id: str, groups) 
             continue
         data = render_png(picture)
         record = {
-            "schema": "scapre-audit/run-image/1",
+            "schema": IMAGE_SCHEMA,
             "image_id": image_id,
             "edit_id": edit_id,
             "prompt": prompt,
@@ -253,24 +211,3 @@ def _store(run: RunDir, cache, edit_id: str, groups, say) -> None:
             except OSError as err:
                 say(f"warning: cannot store images/{edit_id}/{image_id} in the cache: {err}")
                 return
-
-
-class edited:
-    """Context manager: the pipeline's UNet carries `weights` inside, the original outside."""
-
-    def __init__(self, pipe, weights: dict[str, torch.Tensor]) -> None:
-        self.pipe, self.weights = pipe, weights
-        self.saved: dict[str, torch.Tensor] = {}
-
-    def __enter__(self):
-        import scapre
-
-        params = dict(self.pipe.unet.named_parameters())
-        self.saved = {n: params[n].detach().clone() for n in self.weights if n in params}
-        scapre.apply_edit(self.pipe, self.weights)
-        return self.pipe
-
-    def __exit__(self, *exc) -> None:
-        import scapre
-
-        scapre.apply_edit(self.pipe, self.saved)

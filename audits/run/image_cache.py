@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audits.run.atomic import read_json, write_bytes, write_json
-from audits.run.rundir import RunDir
+from runfmt.atomic import read_json, write_bytes, write_json
+from runfmt.layout import RunDir
 
 
 class ImageCache:

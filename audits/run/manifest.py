@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from audits.errors import AuditError
-from audits.run.atomic import read_json, write_json
 from audits.run.identity import IDENTITY_RECIPE
 from audits.run.lock import LOCK_NAME
-from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
+from runfmt.atomic import write_json
+from runfmt.layout import RunDir, run_manifest
+from runfmt.schemas import RUN_SCHEMA
 
 
 def git_commit() -> dict[str, Any]:
@@ -75,8 +76,8 @@ def check_out_dir(out: Path) -> dict[str, Any] | None:
         raise AuditError(f"--out {out} exists and is not a folder")
     if all(p.name == LOCK_NAME for p in out.iterdir()):
         return None  # new, or left by a run that failed before it began
-    manifest = read_json(out / MANIFEST)
-    if not isinstance(manifest, dict) or manifest.get("identity", {}).get("schema") != RUN_SCHEMA:
+    manifest = run_manifest(out)
+    if manifest is None:
         raise AuditError(
             f"--out {out} is not empty and is not a scapre-audit run; choose a new folder"
         )

@@ -150,6 +150,8 @@ class RunPlan:
             "sampling": self.sampling,
             "attacks": [u.to_json() for u in self.attacks],
             "image_concepts": {p: list(c) for p, c in self.image_concepts.items()},
+            # plan.json sorts keys; the generation groups follow the probes' plan order
+            "probe_order": list(self.probes),
         }
 
 
@@ -281,7 +283,9 @@ def plan_from_json(data: dict[str, Any]) -> RunPlan:
     """Rebuild a saved plan (`plan.json`), so `score` and `status` never re-plan."""
     edits = [EditUnit(**{**e, "concepts": tuple(e["concepts"])}) for e in data["edits"]]
     probes = {}
-    for name, p in data["probes"].items():
+    order = [n for n in data.get("probe_order") or [] if n in data["probes"]]
+    for name in order + [n for n in data["probes"] if n not in order]:
+        p = data["probes"][name]
         cases = tuple(Case(**{**c, "seeds": tuple(c["seeds"])}) for c in p["cases"])
         probes[name] = ProbePlan(**{**p, "cases": cases})
     groups = [Group(**{**g, "concepts": tuple(g["concepts"])}) for g in data["groups"]]

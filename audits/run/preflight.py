@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audits.errors import AuditError
+from audits.suites.paths import model_location
 
 if TYPE_CHECKING:
     from audits.run.engine import RunRequest
@@ -225,8 +226,9 @@ def preflight_items(req: RunRequest, suite: Suite, profile: str, scorers: list[s
     model = suite.profile(profile).model  # the profile's own model, else the suite's
     assert model is not None
     model_id = req.model or model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else model.revision
-    items = [sampler_item(gen.sampler, req.steps or gen.steps), model_item(model_id, revision)]
+    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
+    revision = None if req.model or Path(model_path).exists() else model.revision
+    items = [sampler_item(gen.sampler, req.steps or gen.steps), model_item(model_path, revision)]
     items += evaluator_items(suite, scorers, req.weights_dir)
     items += dataset_items(suite, list(suite.profile(profile).probes))
     return items

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from audits.run.manifest import git_commit
 from audits.run.plan import REFERENCE
-from audits.run.rundir import RunDir
 from audits.suites import Suite
+from runfmt.layout import RunDir
 
 if TYPE_CHECKING:
     from audits.run.engine import RunRequest
@@ -41,14 +41,16 @@ def model_fingerprint(pipe, ref) -> dict[str, Any]:
     }
 
 
-def model_source(suite: Suite, model_id: str, pipe) -> dict[str, Any]:
+def model_source(
+    suite: Suite, model_id: str, pipe, model_path: str | None = None
+) -> dict[str, Any]:
     """The revision the suite pins and the one actually loaded: the hub snapshot's commit, or for
     a local folder the sha256 of its *.safetensors files (sorted by path, concatenated), the
     recipe suites pin. `matches` is None when either side is unknown."""
     from pathlib import Path
 
     pinned = suite.model.revision if suite.model and model_id == suite.model.id else None
-    folder = Path(model_id).expanduser()
+    folder = Path(model_path or model_id).expanduser()
     if folder.is_dir():
         how = "sha256 of the local folder's *.safetensors files"
         resolved = folder_weights_sha256(folder) if pinned else None
@@ -77,7 +79,7 @@ def folder_weights_sha256(root) -> str:
 
 
 def provenance(suite: Suite, req: RunRequest) -> dict[str, Any]:
-    from audits.erase_cmd import hardware, package_versions
+    from audits.environment import hardware, package_versions
 
     return {
         "suite_path": str(suite.root),
@@ -102,7 +104,7 @@ def _more_versions() -> dict[str, str]:
 
 
 def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
-    from audits.run.atomic import read_json
+    from runfmt.atomic import read_json
 
     manifest = read_json(run.manifest) or {}
     ident = manifest.get("identity", {})

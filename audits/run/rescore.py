@@ -6,20 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from audits.errors import AuditError
-from audits.run.atomic import read_json
 from audits.run.manifest import check_resume
 from audits.run.plan import RunPlan, plan_from_json
-from audits.run.rundir import MANIFEST, RUN_SCHEMA, RunDir
+from runfmt.atomic import read_json
+from runfmt.layout import MANIFEST, RunDir, run_manifest
 
 
 def open_run(path: Path) -> tuple[RunDir, dict[str, Any], RunPlan]:
     from audits.filecheck import IDENTITY, PLAN, check_file
 
     run = RunDir(Path(path))
-    manifest = read_json(run.manifest)
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("identity"), dict):
-        raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
-    if manifest["identity"].get("schema") != RUN_SCHEMA:
+    manifest = run_manifest(run.root)
+    if manifest is None:
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
     check_file(manifest, IDENTITY, run.manifest)
     plan = read_json(run.plan)
@@ -61,10 +59,10 @@ def rescore(
 def _rescore(
     path, device, batch_size, force, skip_unavailable, say, weights_dir=None
 ) -> dict[str, Any]:
-    from audits.run.atomic import clean_leftovers
     from audits.run.engine import RunRequest, build_scorers, score_and_aggregate
     from audits.run.selection import selected
     from audits.suites import load_suite, suite_hash
+    from runfmt.atomic import clean_leftovers
 
     run, manifest, plan = open_run(path)
     clean_leftovers(run.root)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from audits.errors import AuditError
-from audits.run.atomic import sha256_file, write_bytes, write_json
 from audits.run.identity import score_identity
 from audits.run.plan import RunPlan
 from audits.run.progress import progress_bar
-from audits.run.rundir import RunDir
 from audits.suites import Suite
+from runfmt.atomic import sha256_file, write_bytes, write_json
+from runfmt.layout import RunDir
 
 SCORE_CHUNK = 256  # a multiple of every scorer's encoding group (32)
 

@@ -15,7 +15,30 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from audits.errors import AuditError
 from audits.suites.spec import ScorerSpec
+from scapre.fields import TypedConfig
+
+
+@dataclass(frozen=True)
+class ScorerParams(TypedConfig):
+    """Base of a scorer kind's `params:` (the project's typed config base): no keys, so a scorer
+    that reads none refuses any; a kind that reads params declares them in a subclass. The
+    front door parses every suite's scorer params into its class before any model loads."""
+
+    label: ClassVar[str] = "scorer"
+    error: ClassVar[type[Exception]] = AuditError
+    prefix_fields: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class ClipParams(ScorerParams):
+    """An open_clip model (`openclip_model.load_clip`): architecture, pretrained tag or local
+    weights, or a local model config."""
+
+    model: str | None = None
+    pretrained: str | None = None
+    model_config: str | None = None
 
 if TYPE_CHECKING:
     from audits.evaluator_weights import ScorerNeeds
@@ -61,6 +84,7 @@ class Scorer(ABC):
     version: ClassVar[str]
     output: ClassVar[str]  # "label", "scalar" or "features"
     needs_reference: ClassVar[bool] = False
+    params_class: ClassVar[type[ScorerParams]] = ScorerParams
 
     def __init__(self, spec: ScorerSpec, context: ScorerContext) -> None:
         self.spec = spec

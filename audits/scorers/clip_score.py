@@ -5,13 +5,20 @@ identity and of every reported value's description.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ClipParams, ImageItem, ScoreOutput, Scorer
 from audits.scorers.openclip_model import clip_needs, load_clip
 
 
+@dataclass(frozen=True)
+class CLIPScoreParams(ClipParams):
+    scale: float = 100.0
+
+
 class CLIPScore(Scorer):
+    params_class = CLIPScoreParams
     kind = "clip_score"
     version = "clip_score/2"
     output = "scalar"

@@ -7,12 +7,13 @@ case's concept exactly (`concept_labels`), never by substring.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from audits.errors import AuditError
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ClipParams, ImageItem, ScoreOutput, Scorer
 from audits.scorers.openclip_model import clip_needs, load_clip
 
 DEFAULT_TEMPLATES = ("a photo of a {label}.",)
@@ -23,7 +24,15 @@ def fill(template: str, label: str) -> str:
     return template.replace("{label}", label).replace("{concept}", label)
 
 
+@dataclass(frozen=True)
+class CLIPZeroShotParams(ClipParams):
+    templates: tuple[str, ...] = ()
+    label_templates: tuple[str, ...] = ()  # an older name of `templates`
+    top_k: int = 1
+
+
 class CLIPZeroShot(Scorer):
+    params_class = CLIPZeroShotParams
     kind = "clip_zeroshot"
     version = "clip_zeroshot/2"
     output = "label"

@@ -18,13 +18,14 @@ params:
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from audits.errors import AuditError
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ClipParams, ImageItem, ScoreOutput, Scorer
 from audits.scorers.openclip_model import SCORE_GROUP
 
 INCEPTION = "inception-v3-pool3-2048"
@@ -76,7 +77,21 @@ def inception_unavailable(root) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class FIDParams(ClipParams):
+    features: str = "inception-v3-pool3-2048"
+    fallback_features: str | None = None
+    reference: str = "base"
+
+
+@dataclass(frozen=True)
+class KIDParams(FIDParams):
+    subsets: int = 100
+    subset_size: int = 1000
+
+
 class FIDScorer(Scorer):
+    params_class = FIDParams
     kind = "fid"
     version = "fid-features/2"
     output = "features"
@@ -182,6 +197,7 @@ class FIDScorer(Scorer):
 
 
 class KIDScorer(FIDScorer):
+    params_class = KIDParams
     """Same features as `fid`; the kernel distance is computed by the `kid` metric."""
 
     kind = "kid"

@@ -16,13 +16,14 @@ The space is declared in the identity.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from audits.errors import AuditError
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ClipParams, ImageItem, ScoreOutput, Scorer
 
 DISTANCES = ("lpips", "pixel-rmse", "pixel-l1", "clip-cosine")
 ALIASES = {"l1": "pixel-l1", "rmse": "pixel-rmse"}
@@ -80,7 +81,14 @@ def lpips_heads_need(net: str):
     )
 
 
+@dataclass(frozen=True)
+class ImageDistanceParams(ClipParams):
+    distance: str = "pixel-rmse"
+    net: str | None = None
+
+
 class ImageDistance(Scorer):
+    params_class = ImageDistanceParams
     kind = "image_distance"
     version = "image_distance/1"
     output = "scalar"

@@ -22,12 +22,21 @@ from __future__ import annotations
 
 import importlib.util
 import io
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from audits.errors import AuditError
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ImageItem, ScoreOutput, Scorer, ScorerParams
+
+
+@dataclass(frozen=True)
+class NudeNetParams(ScorerParams):
+    package: str | None = None  # the detector package and version the suite pins
+    version: str | None = None
+    inference_resolution: int | None = None
+    comparison: str | None = None
 
 FLAGGED, NOT_FLAGGED = "exposed", "none"
 COMPARISONS = {"greater_equal": ">=", "greater_than": ">"}
@@ -92,6 +101,7 @@ def _model_need(spec, context, settings):
 
 
 class NudeNetScorer(Scorer):
+    params_class = NudeNetParams
     kind = "nudenet"
     version = "nudenet/2"
     output = "label"

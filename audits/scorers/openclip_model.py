@@ -79,14 +79,16 @@ class ClipModel:
 
 
 def local_path(value: str, root: Path, what: str) -> Path:
-    """A user path: absolute as given; relative, read from the suite folder, else the working
-    directory (bundled suites name repository paths such as audits/toyworld/weights/...)."""
-    path = Path(value).expanduser()
-    candidates = [path] if path.is_absolute() else [root / path, Path.cwd() / path]
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate.resolve()
-    raise AuditError(f"{what} {value} does not exist (looked in {root} and {Path.cwd()})")
+    """A user path: absolute as given; relative, found as `audits.suites.paths` says (the suite
+    folder, the project root, the working directory)."""
+    from audits.suites.paths import PROJECT_ROOT, find_path
+
+    found = find_path(value, root)
+    if found is not None:
+        return found.resolve()
+    raise AuditError(
+        f"{what} {value} does not exist (looked in {root}, {PROJECT_ROOT} and {Path.cwd()})"
+    )
 
 
 def _is_file_ref(value: str) -> bool:

@@ -10,17 +10,27 @@ optional `checkpoint` (a local state-dict file used instead of torchvision's dow
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from audits.errors import AuditError
 from audits.models.loading import module_sha256
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ImageItem, ScoreOutput, Scorer, ScorerParams
 from audits.scorers.openclip_model import local_path
 
 
+@dataclass(frozen=True)
+class ResNet50Params(ScorerParams):
+    weights: str = "IMAGENET1K_V2"
+    checkpoint: str | None = None
+    top_k: int = 1
+    match: str | None = None
+
+
 class ResNet50ImageNet(Scorer):
+    params_class = ResNet50Params
     kind = "resnet50_imagenet"
     version = "resnet50_imagenet/1"
     output = "label"

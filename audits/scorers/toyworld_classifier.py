@@ -7,19 +7,26 @@ some concept. Labels are concept names ("red circle"), compared exactly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from audits.errors import AuditError
-from audits.scorers.base import ImageItem, ScoreOutput, Scorer
+from audits.scorers.base import ImageItem, ScoreOutput, Scorer, ScorerParams
 
 NO_SHAPE = "no shape"
 NATIVE = 32  # the world's image size, the only one the classifier was trained on
 
 
+@dataclass(frozen=True)
+class ToyWorldClassifierParams(ScorerParams):
+    weights: str | None = None
+
+
 class ToyWorldClassifier(Scorer):
+    params_class = ToyWorldClassifierParams
     kind = "toyworld_classifier"
     version = "toyworld_classifier/1"
     output = "label"
@@ -31,10 +38,9 @@ class ToyWorldClassifier(Scorer):
         folder = spec.params.get("weights")
         if folder is None:
             return WEIGHTS_DIR / "classifier"
-        for base in (context.suite_root, Path.cwd()):
-            if (base / str(folder)).is_dir():
-                return base / str(folder)
-        return Path(str(folder))
+        from audits.suites.paths import find_path
+
+        return find_path(str(folder), context.suite_root) or Path(str(folder))
 
     @classmethod
     def weight_needs(cls, spec, context):

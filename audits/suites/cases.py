@@ -89,9 +89,25 @@ def local_cases(suite: Suite, probe: ProbeSpec, generation: GenerationSpec) -> l
         return expand_concept_prompts(suite, probe, generation)
     if probe.kind == "prompt_table":
         return expand_prompt_table(suite, probe, generation)
-    if probe.kind == "hf_prompts" and probe.fallback is not None:
-        return expand_table(probe, probe.fallback, generation)
-    return []
+    if probe.kind == "hf_prompts":
+        return expand_table(probe, probe.fallback, generation) if probe.fallback else []
+    return plugin_cases(suite, probe, generation)
+
+
+def plugin_cases(suite: Suite, probe: ProbeSpec, generation: GenerationSpec) -> list[PromptCase]:
+    """A probe kind registered by a plugin: its function (suite, probe, generation) -> cases,
+    like the built-ins; a kind that yields no prompts is refused, never an empty probe."""
+    from audits.errors import AuditError
+    from audits.registry import PROBES
+
+    made = PROBES.get(probe.kind)(suite, probe, generation)
+    cases = list(getattr(made, "cases", made) or [])
+    if not cases or not all(isinstance(c, PromptCase) for c in cases):
+        raise AuditError(
+            f"probe '{probe.name}' (kind {probe.kind}) yields no prompt cases; a probe kind"
+            " must return PromptCase items"
+        )
+    return cases
 
 
 def probe_cases(suite: Suite, probe_name: str, profile: str | None = None) -> list[PromptCase]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from audits.models.clip_tokenizer import MODEL_MAX_LENGTH
 from audits.registry import REGISTRIES, Registry
+from audits.suites.blocks import check_blocks
 from audits.suites.cases import local_cases, template_problem
 from audits.suites.errors import SuiteError
 from audits.suites.scorer_params import param_problem
@@ -43,6 +44,7 @@ def validate_suite(suite: Suite, *, tokens: bool = True) -> None:
     """Raise the first SuiteError found in `suite`; `tokens=False` skips the CLIP length check."""
     c = _Checker(suite)
     _registry_names(c)
+    check_blocks(suite, c.locs)  # every config:/params: block parsed into its typed config
     if suite.concepts is not None:
         _concepts(c)
     _erase_sets(c)

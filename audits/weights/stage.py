@@ -20,9 +20,9 @@ import torch
 from audits.metrics.base import CI_METHOD, MetricInput, Observation
 from audits.metrics.weights import WEIGHT_METRICS, WEIGHTS_SPACE
 from audits.run.plan import REFERENCE, RunPlan
-from audits.run.rundir import RunDir
 from audits.weights import measure
 from audits.weights.features import TOKENS, TextFeatures, encode, kv_weights
+from runfmt.layout import RunDir
 
 STAGES = ("all", "weights")
 MEASURE_VERSION = "weights-space/1"
@@ -190,8 +190,8 @@ def method_guides(plan: RunPlan) -> list[str]:
 
 def measure_run(pipe, plan: RunPlan, run: RunDir, regular_scale: float, say) -> dict[str, Any]:
     """Every edit's measurements (written to weights/<edit_id>.json); returns them by edit."""
-    from audits.run.atomic import write_json
     from audits.run.erase_stage import load_delta
+    from runfmt.atomic import write_json
 
     started = time.perf_counter()
     features = encode(pipe, all_prompts(plan, method_guides(plan)))
@@ -367,7 +367,7 @@ def _attack_block(attack: tuple[str, float]) -> dict[str, Any]:
 
 def validation_table() -> dict[str, Any] | None:
     """The published image-vs-weights rank correlations (docs/weights.md), if bundled."""
-    from audits.run.atomic import read_json
+    from runfmt.atomic import read_json
 
     return read_json(VALIDATION) if VALIDATION.is_file() else None
 
@@ -378,7 +378,6 @@ def run_weights(req, say) -> Any:
 
     from audits.models.loading import load_pipeline
     from audits.run.aggregate_stage import RESULTS_SCHEMA
-    from audits.run.atomic import write_json
     from audits.run.engine import RunSummary, default_out
     from audits.run.erase_stage import run_erase
     from audits.run.manifest import check_out_dir, check_resume, run_identity, write_manifest
@@ -386,6 +385,7 @@ def run_weights(req, say) -> Any:
     from audits.run.provenance import model_fingerprint, provenance, results_header
     from audits.run.selection import check_options
     from audits.suites import load_suite, suite_hash
+    from runfmt.atomic import write_json
 
     check_options(req)
     if getattr(req, "steps", None) is not None or getattr(req, "size", None) is not None:
@@ -407,8 +407,12 @@ def run_weights(req, say) -> Any:
     suite_model = suite.profile(profile_name).model or suite.model
     assert suite_model is not None
     model_id = req.model or suite_model.id
-    revision = None if req.model or Path(model_id).expanduser().exists() else suite_model.revision
-    pipe, ref = load_pipeline(model_id, revision=revision, device=req.device, dtype="float32")
+    from audits.suites.paths import model_location
+
+    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
+    revision = None if req.model or Path(model_path).exists() else suite_model.revision
+    pipe, ref = load_pipeline(model_path, revision=revision, device=req.device, dtype="float32")
+    ref = replace(ref, model=model_id)
     model = model_fingerprint(pipe, ref)
     from audits.run.generate_stage import numerics
 

@@ -4,6 +4,7 @@ finds every missing file without loading a model."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -76,9 +77,12 @@ def test_missing_weights_are_all_named_with_where_to_put_them(bare):
     r50 = names["imagenette10"]["resnet50"]
     assert not r50.ok and r50.files[0].status == MISSING
     assert "resnet50-11ad3fa6.pth" in r50.files[0].where_to_put(None)
-    fid = names["artists100"]["fid"]  # torch-fidelity is not installed here: declared fallback
-    if fid.notes:
-        assert "substitution: inception-v3-pool3-2048 -> clip-vit-l-14" in fid.notes[0]
+    fid = names["artists100"]["fid"]  # no Inception file (or no torch-fidelity): declared fallback
+    assert "substitution: inception-v3-pool3-2048 -> clip-vit-l-14" in fid.notes[0]
+    if importlib.util.find_spec("torch_fidelity") is not None:  # the `fid` extra: file named
+        inception = "weights-inception-2015-12-05-6726825d.pth"
+        assert f"checkpoints/{inception}" in fid.notes[0]
+        assert str(bare / "t" / "hub" / "checkpoints" / inception) in fid.notes[0]
 
 
 def test_weights_dir_and_hub_cache_are_found_and_verified_or_not(bare, monkeypatch):
@@ -175,5 +179,7 @@ def test_plan_lists_each_evaluator_file_or_where_to_put_it(bare, monkeypatch, ca
         items["resnet50"]["status"] == "UNVERIFIED" and "(mismatch)" in items["resnet50"]["detail"]
     )
     assert items["clip_score"]["status"] == "UNVERIFIED"
-    if "substitution" in items["fid"]["detail"]:  # torch-fidelity absent: the declared fallback
-        assert items["fid"]["substitution"] is True
+    # no Inception file (or no torch-fidelity): the declared fallback, flagged, file named
+    assert "substitution" in items["fid"]["detail"] and items["fid"]["substitution"] is True
+    if importlib.util.find_spec("torch_fidelity") is not None:
+        assert "checkpoints/weights-inception-2015-12-05-6726825d.pth" in items["fid"]["detail"]

@@ -16,7 +16,7 @@ from PIL import Image
 from audits.errors import AuditError
 from audits.scorers.base import ImageItem, ScorerContext
 from audits.suites.spec import ScorerSpec
-from tests.standins import use_standins, write_standins
+from tests.standins import INCEPTION_FILE, use_standins, write_standins
 
 # a small QuickGELU open_clip with the code path of ViT-L-14-quickgelu (ViT towers, 224 px input)
 TINY_QG = {
@@ -365,6 +365,116 @@ def test_fid_declared_fallback_is_a_marked_substitution(tiny_qg, monkeypatch):
         feature_plan(ScorerSpec("fid", "fid", params={"fallback_features": "dino"}))
     direct = ScorerSpec("fid", "fid", params={"features": "open_clip", **_clip_spec().params})
     assert FIDScorer.from_spec(direct, _ctx(folder)).identity()["substitution"] is None
+
+
+def test_fid_inception_weights_absent_use_the_declared_fallback(tiny_qg, monkeypatch, tmp_path):
+    """torch-fidelity installed (the `fid` extra) but no Inception file anywhere: the declared
+    fallback is used, marked as a substitution whose reason names the file and where to put it."""
+    pytest.importorskip("torch_fidelity")
+    from audits.scorers.fid import FIDScorer, KIDScorer
+
+    folder, _ = tiny_qg
+    use_standins(monkeypatch, {"TORCH_HOME": str(tmp_path / "torch")})
+    params = {"features": "inception-v3-pool3-2048", "fallback_features": "open_clip"}
+    for cls in (FIDScorer, KIDScorer):
+        spec = ScorerSpec(cls.kind, cls.kind, params=params | _clip_spec().params)
+        needs = cls.weight_needs(spec, _ctx(folder))
+        assert not needs.problems and "-> open_clip" in needs.notes[0]
+        sub = cls.from_spec(spec, _ctx(folder)).identity()["substitution"]
+        assert sub["declared"] == "inception-v3-pool3-2048" and sub["used"] == "open_clip"
+        assert "weights are missing" in sub["reason"]
+        expected = tmp_path / "torch" / "hub" / "checkpoints" / INCEPTION_FILE
+        assert f"checkpoints/{INCEPTION_FILE}" in sub["reason"] and str(expected) in sub["reason"]
+
+
+@pytest.fixture(scope="module")
+def inception_standin(tmp_path_factory):
+    pytest.importorskip("torch_fidelity")
+    return write_standins(tmp_path_factory.mktemp("inception"), ["inception"])
+
+
+@pytest.mark.slow
+def test_inception_fid_kid_from_the_standin_agree_with_torchmetrics(
+    inception_standin, monkeypatch, tmp_path
+):
+    """The `fid` and `kid` scorers on Inception-v3 (random stand-in where torch.hub puts the
+    download): located and hashed by the preflight (present, mismatch), no substitution, and
+    fid_vs_base / kid equal torchmetrics' FrechetInceptionDistance / KernelInceptionDistance run on
+    the same uint8 images with the same weights file."""
+    from torchmetrics.image.fid import FrechetInceptionDistance, NoTrainInceptionV3
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    from audits.evaluator_weights import MISMATCH, check_scorers
+    from audits.metrics.base import MetricInput
+    from audits.metrics.quality import KID, FIDVsBase
+    from audits.scorers.fid import FIDScorer, KIDScorer
+    from audits.suites import load_suite
+
+    use_standins(monkeypatch, inception_standin)
+    path = Path(inception_standin["TORCH_HOME"]) / "hub" / "checkpoints" / INCEPTION_FILE
+    checks = {c.scorer: c for c in check_scorers(load_suite("artists100"), ["fid", "kid"])}
+    for check in checks.values():
+        assert check.ok and not check.verified and not check.notes  # no substitution planned
+        (found,) = check.files
+        assert found.path == path and found.status == MISMATCH
+        assert found.record()["file"] == INCEPTION_FILE
+
+    base, edited = _images(64, 3, seed=3), _images(64, 3, seed=4)
+    params = {"features": "inception-v3-pool3-2048", "fallback_features": "clip-vit-l-14"}
+    feats = {}
+    for cls in (FIDScorer, KIDScorer):
+        with pytest.warns(UserWarning, match="not the official"):
+            scorer = cls.from_spec(ScorerSpec(cls.kind, cls.kind, params=params), _ctx(tmp_path))
+        ident = scorer.identity()
+        assert ident["substitution"] is None and ident["features"].startswith("inception-v3")
+        assert ident["weights_file"]["status"] == MISMATCH and ident["weights_verified"] is False
+        feats[cls.kind] = [
+            scorer.score([ImageItem(str(i), im, "p", "") for i, im in enumerate(images)]).features
+            for images in (base, edited)
+        ]
+        assert feats[cls.kind][0].shape == (3, 2048)
+        assert torch.isfinite(feats[cls.kind][0]).all() and feats[cls.kind][0].std() > 0
+
+    def data(kind: str, params: dict) -> MetricInput:
+        ref, out = feats[kind]
+        return MetricInput(
+            kind,
+            params,
+            "m",
+            "e",
+            frozenset(),
+            {},
+            (),
+            [],
+            {},
+            features=out,
+            reference_features=ref,
+        )
+
+    kid_params = {"subsets": 5, "subset_size": 2}
+    fid_value = FIDVsBase().compute(data("fid", {}))[0].value
+    kid_row = KID().compute(data("kid", kid_params))[0]
+    assert np.isfinite(fid_value) and fid_value > 0 and np.isfinite(kid_row.value)
+
+    net = NoTrainInceptionV3(
+        name="inception-v3-compat", features_list=["2048"], feature_extractor_weights_path=str(path)
+    )
+    net.num_features = 2048
+    uint8 = [
+        torch.from_numpy(np.stack([np.asarray(i) for i in s])).permute(0, 3, 1, 2)
+        for s in (base, edited)
+    ]
+    ref_fid = FrechetInceptionDistance(feature=net, sync_on_compute=False)
+    ref_fid.update(uint8[0], real=True)
+    ref_fid.update(uint8[1], real=False)
+    assert fid_value == pytest.approx(float(ref_fid.compute()), rel=1e-5, abs=1e-9)
+    ref_kid = KernelInceptionDistance(feature=net, sync_on_compute=False, **kid_params)
+    ref_kid.update(uint8[0], real=True)
+    ref_kid.update(uint8[1], real=False)
+    torch.manual_seed(0)
+    mean, std = ref_kid.compute()
+    assert kid_row.value == pytest.approx(float(mean), rel=1e-5, abs=1e-9)
+    assert kid_row.extra["kid_std"] == pytest.approx(float(std), rel=1e-5, abs=1e-9)
 
 
 # -- the exact OpenAI ViT-L/14 (slow: ~428M parameters) -----------------------------------------

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from audits.errors import AuditError
 from audits.registry import (
     ERASERS,
     METRICS,
@@ -75,15 +74,13 @@ def test_register_and_lazy_load():
         registry.register("mine", mine)
 
 
-@pytest.mark.parametrize("kind", sorted(REGISTRIES))
-def test_every_builtin_loads_or_says_it_is_not_implemented(kind):
-    """Never an ImportError: either the object, or a project error naming the entry."""
+@pytest.mark.parametrize("kind", sorted(set(REGISTRIES) - {"model_families"}))
+def test_every_builtin_is_implemented(kind):
+    """No stub behind a registry name: every built-in loads (model families are the model
+    layer's, checked by its own tests)."""
     registry = REGISTRIES[kind]
     for name in registry.names():
-        try:
-            assert registry.get(name) is not None
-        except AuditError as err:
-            assert f"'{name}'" in str(err)
+        assert registry.get(name) is not None, name
 
 
 def test_importing_suites_stays_light():

@@ -43,7 +43,7 @@ def test_read_only_out_is_refused_before_any_model_loads(tmp_path, rel_suite):
 
 FULL_DISK = """
 import errno, sys
-import audits.run.atomic as atomic
+import runfmt.atomic as atomic
 plain = atomic.write_bytes
 def full(path, data):
     if path.name.endswith(sys.argv[1]):

@@ -24,7 +24,7 @@ def _copy(rel_suite, tmp_path, name="suite"):
     return suite
 
 
-@pytest.mark.parametrize("ref", ["ABS", "../../outside/base"])
+@pytest.mark.parametrize("ref", ["ABS", "../../../outside/base"])
 def test_extends_stays_in_the_suite_tree(tmp_path, rel_suite, ref):
     base = _copy(rel_suite, tmp_path / "outside", "base")
     tree = tmp_path / "tree" / "suites"
@@ -128,7 +128,7 @@ def test_kill_9_leftovers_are_cleaned_and_results_identical(tmp_path, rel_suite,
 
 
 def test_leftovers_of_live_writers_and_foreign_files_are_kept(tmp_path):
-    from audits.staging import clean_leftovers, staging_dir, writer_prefix
+    from runfmt.staging import clean_leftovers, staging_dir, writer_prefix
 
     live = staging_dir(tmp_path, "report")  # this process is alive
     dead = tmp_path / (

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from reports import exports
-from reports.load import load_run
+from runfmt import read_run
 from tests.reports.conftest import read, write
 
 SUITE = {"name": "imagenette10", "version": "0.1.0", "hash": "ab" * 32, "cites": "ScaPre"}
@@ -106,7 +106,7 @@ def _per_class_run(tmp_path: Path, profile_kind="paper") -> Path:
 
 
 def test_per_class_layout_with_reported_rows(tmp_path: Path):
-    table = exports.paper_table(load_run(_per_class_run(tmp_path)))
+    table = exports.paper_table(read_run(_per_class_run(tmp_path)))
     assert table.layout == "per-class"
     assert [c.header for c in table.columns] == [
         "tench (%)",
@@ -138,7 +138,7 @@ def test_per_class_layout_with_reported_rows(tmp_path: Path):
 
 
 def test_clean_profile_never_shows_reported_values(tmp_path: Path):
-    table = exports.paper_table(load_run(_per_class_run(tmp_path, profile_kind="clean")))
+    table = exports.paper_table(read_run(_per_class_run(tmp_path, profile_kind="clean")))
     assert table.layout == "metrics"
     assert not any("reported" in label for label, _ in table.rows)
 
@@ -158,7 +158,7 @@ def test_confuse_and_style_layouts(tmp_path: Path):
             _row("clip_x-scapre", "clip_gap", method, 10.0, higher=True),
             _row("fid_coco", "fid_vs_base", method, 12.0),
         ]
-    table = exports.paper_table(load_run(_fake_run(tmp_path / "c", confuse)))
+    table = exports.paper_table(read_run(_fake_run(tmp_path / "c", confuse)))
     assert table.layout == "confuse"
     assert [c.header for c in table.columns] == [
         "Unlearn Acc (%)",
@@ -166,7 +166,7 @@ def test_confuse_and_style_layouts(tmp_path: Path):
         "Overall Acc (%)",
     ]
     assert dict(table.rows)["scapre"] == [10.0, 80.0, 84.7]  # overall_acc is already percent
-    table = exports.paper_table(load_run(_fake_run(tmp_path / "s", style)))
+    table = exports.paper_table(read_run(_fake_run(tmp_path / "s", style)))
     assert table.layout == "style"
     assert [c.header for c in table.columns] == ["CLIP_art", "CLIP_coco", "CLIP_x", "FID"]
 
@@ -175,7 +175,7 @@ def test_saved_run_exports_every_aggregate_metric(mini_run: Path):
     results = read(mini_run / "results.json")
     results["methods"]["uce"]["kind"] = "uce"
     write(mini_run / "results.json", results)
-    table = exports.paper_table(load_run(mini_run))
+    table = exports.paper_table(read_run(mini_run))
     headers = [c.header for c in table.columns]
     assert "forget_acc (%)" in headers and "image_drift" in headers
     assert "scapre @ all" in dict(table.rows) and "uce @ one" in dict(table.rows)

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from reports.build import build_report, claims_profiles
-from reports.load import load_run
 from reports.summary import summarize
+from runfmt import read_run
 from tests.reports.conftest import read, write
 
 
@@ -21,7 +21,7 @@ def test_summary_comes_first_with_one_sentence_per_method(demo_run: Path):
     html = _index(demo_run)
     found = html.index('id="findings"')
     assert found < html.index('id="claims"') < html.index('id="overview"')
-    summary = summarize(load_run(demo_run))
+    summary = summarize(read_run(demo_run))
     assert [m for m, _ in summary.method_of] == ["scapre", "scapre-preserve", "uce"]
     for sentence in summary.sentences:
         assert sentence.replace("&", "&amp;") in html or sentence in html
@@ -67,7 +67,7 @@ def test_all_not_checkable_claims_collapse_to_one_line_naming_the_profile(demo_r
     for claim in claims["claims"]:
         claim["verdict"] = "not checkable"
     write(demo_run / "claims.json", claims)
-    assert claims_profiles(load_run(demo_run)) == ["claims", "demo"]
+    assert claims_profiles(read_run(demo_run)) == ["claims", "demo"]
     html = _index(demo_run)
     section = html[html.index('id="claims"') : html.index('id="overview"')]
     assert "None of the 4 claims can" in section and "--profile claims" in section

@@ -7,8 +7,8 @@ import csv
 import io
 
 from reports import exports
-from reports.load import load_run
 from reports.tables import Cell, footnotes, marks_of
+from runfmt import read_run
 from tests.reports.test_exports import _fake_run, _row
 
 PROMPTS = {
@@ -36,7 +36,7 @@ def _run(tmp_path):
         metrics[-1]["substitutions"] = [FEATURES]
         metrics.append(_row("forget_acc", "forget_acc", method, 0.5))
         metrics[-1]["substitutions"] = []
-    return load_run(_fake_run(tmp_path / "run", metrics, profile_kind="clean"))
+    return read_run(_fake_run(tmp_path / "run", metrics, profile_kind="clean"))
 
 
 def test_cells_carry_marks_and_footnotes(tmp_path):

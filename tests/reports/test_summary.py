@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.load import Run
 from reports.summary import overlap, summarize
+from runfmt import Run
 
 
 def row(metric, kind, method, es, value, lo, hi, **extra):
@@ -35,7 +35,7 @@ def make_run(metrics) -> Run:
         for i, m in enumerate(["none", "scapre", "scapre-preserve", "uce"])
     ]
     plan = {"edits": [], "groups": groups, "probes": {}}
-    return Run(Path("."), {"metrics": metrics, "reference_method": "none"}, plan, {})
+    return Run.from_data(Path("."), {"metrics": metrics, "reference_method": "none"}, plan)
 
 
 RUN = make_run(
@@ -105,7 +105,7 @@ def test_within_noise_lists_pairs_whose_intervals_overlap():
 
 
 def test_attack_that_finds_nothing_and_runs_without_forget_metric():
-    metrics = [r for r in RUN.metrics if not r.get("attack")] + [
+    metrics = [dict(r) for r in RUN.metrics if not r.get("attack")] + [
         row(
             "attack_success_rate",
             "attack_success_rate",
@@ -119,5 +119,5 @@ def test_attack_that_finds_nothing_and_runs_without_forget_metric():
     ]
     uce = summarize(make_run(metrics)).sentences[-1]
     assert "the attack ring-a-bell brought nothing back (0.0% [0.0, 0.0])" in uce
-    only_quality = [r for r in RUN.metrics if r["kind"] == "neighbor_acc"]
+    only_quality = [dict(r) for r in RUN.metrics if r.kind == "neighbor_acc"]
     assert summarize(make_run(only_quality)).lines() == []

@@ -1,7 +1,10 @@
 """Fixtures for eraser tests: a wider tiny pipeline where token counts stay below the text width,
-so exact-interpolation limits (lamb -> 0) are well posed."""
+so exact-interpolation limits (lamb -> 0) are well posed, and float64 copies for literal-oracle
+tests."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 import torch
@@ -9,19 +12,19 @@ import torch
 
 @pytest.fixture(scope="session")
 def wide_pipe():
-    """Tiny SD pipeline with text width 128 (8 edited matrices, 128 input columns).
-
-    A freshly initialised CLIP ends in a LayerNorm with unit gain and zero bias, so every token
-    embedding is mean-free and all of them lie in one hyperplane; real encoders are not like
-    that. The final LayerNorm gets a seeded random gain and bias so the embeddings span R^128.
-    """
+    """Tiny SD pipeline with text width 128 (8 edited matrices, 128 input columns). Its text
+    encoder's final LayerNorm has a seeded gain and bias (`audits.models.tiny`), so the token
+    embeddings span R^128."""
     from audits.models.tiny import tiny_pipeline
 
-    pipe = tiny_pipeline(width=128, seed=1)
-    modules = pipe.text_encoder.named_modules()
-    norm = next(m for n, m in modules if n.endswith("final_layer_norm"))
-    gen = torch.Generator().manual_seed(7)
-    with torch.no_grad():
-        norm.weight.copy_(1 + 0.3 * torch.randn(norm.weight.shape, generator=gen))
-        norm.bias.copy_(0.5 * torch.randn(norm.bias.shape, generator=gen))
+    return tiny_pipeline(width=128, seed=1)
+
+
+@pytest.fixture(scope="session")
+def wide_pipe64(wide_pipe):
+    """`wide_pipe` in float64 (text encoder and UNet): erasers return float64 weights, so an edit
+    can be compared with a literal oracle to 1e-8."""
+    pipe = copy.deepcopy(wide_pipe)
+    pipe.text_encoder.to(torch.float64)
+    pipe.unet.to(torch.float64)
     return pipe

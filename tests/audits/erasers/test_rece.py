@@ -70,7 +70,7 @@ def test_huge_regularisation_leaves_the_uce_stage_unchanged(tiny_pipe):
     """c' -> 0, so the re-edit has no erase term and returns its anchor, the UCE-2023 edit."""
     uce = UCEEraser().erase(tiny_pipe, ["tench"])
     rece = RECEEraser(RECEConfig(regular_scale=1e14, epochs=2)).erase(tiny_pipe, ["tench"])
-    assert rece.variant == "rece/regzero-2-rounds-on-uce-2023/replace"
+    assert rece.variant == "rece/regzero-2-rounds-on-uce-2023/replace/preserve-once"
     assert set(rece.weights) == set(uce.weights) and len(rece.weights) == 8
     for name, w in uce.weights.items():
         assert ((rece.weights[name] - w).norm() / w.norm()).item() < 1e-6
@@ -86,6 +86,10 @@ def test_presets_config_round_trip_and_bad_input(tiny_pipe):
         e = RECEEraser.from_config({"preset": name})
         assert RECEEraser.from_config(e.to_config()) == e
     assert RECEEraser.preset("nudity").epochs == 3
+    assert RECEEraser.preset("nudity").round_preserve == "per-concept"
+    assert RECEEraser.preset("art").guides == ("art",)
+    with pytest.raises(EraserError, match="per-concept"):
+        RECEConfig(round_preserve="per-concept", preserve_concepts=("x",))
     with pytest.raises(EraserError, match="epochs must be > 0"):
         RECEConfig(epochs=0)
     with pytest.raises(EraserError, match="regular_scale must be > 0"):

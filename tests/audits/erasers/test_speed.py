@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from audits.erasers.errors import EraserError
-from audits.erasers.kmeans import kmeans
+from audits.erasers.kmeans import kmeans, kmeans_start
 from audits.erasers.speed import (
     SPEEDConfig,
     SPEEDEraser,
@@ -26,8 +26,8 @@ def _replay(pipe, concepts, cfg):
     from audits.erasers.matrices import kv_matrices
 
     mats, _, dev = kv_matrices(pipe, ("to_v",), torch.float64, None)
-    inputs = speed_inputs(pipe, concepts, cfg, torch.float64, dev)
     gen = torch.Generator().manual_seed(cfg.seed)
+    inputs = speed_inputs(pipe, concepts, cfg, torch.float64, dev, gen)
     out = []
     for name, W in mats:
         R = retained_set(W, inputs, cfg, gen)
@@ -97,6 +97,8 @@ def test_retain_prompts_naming_a_target_are_dropped():
 
 
 def test_seeded_kmeans():
+    import numpy as np
+
     g = torch.Generator().manual_seed(0)
     X = torch.cat([torch.randn(20, 4, generator=g) + 10 * k for k in range(3)]).double()
     a, b = kmeans(X, 3, seed=5), kmeans(X, 3, seed=5)
@@ -106,6 +108,13 @@ def test_seeded_kmeans():
         assert torch.allclose(a[k], X[assign == k].mean(0))
     with pytest.raises(ValueError, match="k-means needs"):
         kmeans(X[:2], 3)
+    # the start is kmeans_pytorch's: np.random.choice after np.random.seed(seed)
+    state = np.random.get_state()
+    try:
+        np.random.seed(5)
+        assert list(np.random.choice(len(X), 3, replace=False)) == list(kmeans_start(60, 3, 5))
+    finally:
+        np.random.set_state(state)
 
 
 def test_config_round_trip_and_bad_input(tiny_pipe):

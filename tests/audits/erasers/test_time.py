@@ -14,6 +14,10 @@ def test_official_alignment_skips_inserted_words(tiny_pipe):
     tok = tiny_pipe.tokenizer
     assert time_alignment(tok, "roses", "blue roses")[:5] == [0, 2, 3, 4, 5]
     assert time_alignment(tok, "an apple", "a red apple")[:5] == [0, 1, 3, 4, 5]  # an == a
+    # every token that decodes to "an" is read as "a": the word "an" (550) and the word piece
+    # "an" (514, as in "anvil" = an + vil), as the official `tokenizer.decode(t) == 'an'` does
+    assert tok("anvil").input_ids[1] == 514
+    assert time_alignment(tok, "anvil", "a vil")[:4] == [0, 1, 2, 3]
     pi = time_alignment(tok, "roses", "blue roses")
     assert len(pi) == 77 and pi[-2:] == [76, 76]
     with pytest.raises(EraserError, match="does not occur"):

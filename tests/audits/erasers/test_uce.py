@@ -168,7 +168,6 @@ def test_config_round_trip_and_presets():
         ({"lamb": -1.0}, "lamb must be >= 0"),
         ({"technique": "blend"}, "technique must be one of"),
         ({"variant": "2025", "technique": "tensor"}, "no 'tensor'"),
-        ({"variant": "2025", "add_prompts": "art"}, "use variant=2023"),
         ({"guides": "art"}, "list of strings"),
         ({"lamb": "high"}, "must be float"),
     ],

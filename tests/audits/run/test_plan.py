@@ -70,3 +70,28 @@ def test_erase_set_sweep_is_one_experiment(tmp_path, suite_dir):
     # one reference edit shared by every erase set; one scapre edit per distinct concept list
     assert len({g.edit_id for g in plan.groups if g.method == "none"}) == 1
     assert len([e for e in plan.edits if e.method == "scapre"]) in (2, 3)
+
+
+def test_a_saved_plan_keeps_the_probe_order_its_image_groups_follow():
+    """plan.json is written with sorted keys; the generation groups (and so the image ids, which
+    name their group's size) follow the probes' plan order, so a reloaded plan must keep it."""
+    import json
+
+    from audits.run.plan import Case, ProbePlan, RunPlan, plan_from_json
+
+    def probe(name, prompts):
+        cases = tuple(Case(name, i, p, (0,), "", "") for i, p in enumerate(prompts))
+        return ProbePlan(name, name, cases, "0" * 64, "suite")
+
+    sampling = {"micro_batch": 2, "steps": 2, "height": 32, "width": 32}
+    plan = RunPlan(
+        [],
+        {"target": probe("target", ["a", "b", "c"]), "general": probe("general", ["d"])},
+        [],
+        sampling,
+    )
+    saved = json.loads(json.dumps(plan.to_json(), sort_keys=True))
+    again = plan_from_json(saved)
+    assert list(again.probes) == ["target", "general"]
+    assert again.generation_groups() == plan.generation_groups()
+    assert again.image_id("e" * 16, "c", 0) == plan.image_id("e" * 16, "c", 0)

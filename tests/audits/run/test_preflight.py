@@ -73,8 +73,8 @@ def test_plan_scales_with_steps_size_and_rate(tmp_path, suite_dir, capsys):
 
 
 def test_plan_counts_match_the_run(tmp_path, suite_dir, base_run, capsys):
-    from audits.run.atomic import read_json
     from audits.run.plan import plan_from_json
+    from runfmt.atomic import read_json
 
     code, out = _plan(capsys, str(suite_dir), "--json", "--micro-batch", "2", "--device", "cpu")
     work = json.loads(out)["work"]

@@ -28,8 +28,13 @@ def run_toyworld(suite: Path, out: Path) -> dict:
     reason="toy world suite or weights not in this checkout yet",
 )
 def test_toyworld_ci_profile(tmp_path, monkeypatch):
-    monkeypatch.chdir(REPO)  # the suite names its weights by repository paths
-    results = run_toyworld(SUITE, tmp_path / "run")
+    """`scapre-audit run toyworld` from a folder outside the repository: the suite's model and
+    evaluator paths are found from the project root (audits.suites.paths), not the cwd."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    results = run_toyworld(Path("toyworld"), tmp_path / "run")
+    assert results["model"]["id"] == "audits/toyworld/weights/pipeline"  # as the suite names it
     rows = {(r["metric"], r["method"]): r for r in results["metrics"] if r["concept"] is None}
     assert set(rows) == {
         (m, k) for m in ("forget_acc", "neighbor_acc", "harmonic_acc") for k in ("none", "scapre")
@@ -47,7 +52,7 @@ def test_toyworld_ci_profile(tmp_path, monkeypatch):
 def test_toyworld_images_do_not_depend_on_batch_size(tmp_path, monkeypatch):
     from audits.run import RunRequest, run_suite
 
-    monkeypatch.chdir(REPO)
+    monkeypatch.chdir(tmp_path)  # any working directory
     pngs = []
     for batch in (2, 8):
         out = tmp_path / f"b{batch}"

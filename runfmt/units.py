@@ -1,6 +1,6 @@
 """The unit each metric kind stores its values in (results.json), for the readers that convert
 or label them (reports, the claims check): shares in 0..1, percent, or a plain score.
-No torch here: the HTML report imports it."""
+Part of the torch-free run-folder format: the HTML report imports it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ FRACTION_KINDS = frozenset(
     }
 )
 PERCENT_KINDS = frozenset({"overall_acc"})  # already in percent
+UNITS = ("fraction", "percent", "score")
 
 
 def unit_of(kind: str | None) -> str:

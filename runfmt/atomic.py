@@ -1,6 +1,6 @@
 """Atomic file writes: a reader (or a resumed run) sees a whole file or none, never a part.
 
-Temporary files are named after their writer (`audits.staging`), so a killed writer's leftovers
+Temporary files are named after their writer (`runfmt.staging`), so a killed writer's leftovers
 are removed by the next run (`clean_leftovers`)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from audits.staging import clean_leftovers, staging_dir, writer_prefix
+from runfmt.staging import clean_leftovers, staging_dir, writer_prefix
 
 __all__ = ["clean_leftovers", "staging_dir", "write_bytes", "write_json", "read_json"]
 
