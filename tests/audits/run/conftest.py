@@ -80,9 +80,13 @@ def write_suite(folder: Path, model_dir: Path, clip_dir: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="package", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def one_thread():
-    """One intra-op thread: on a shared 2-core machine two spinning threads are 50x slower."""
+    """One intra-op thread: on a shared 2-core machine two spinning threads are 50x slower.
+
+    Session scope, so that it is set before the session-scoped runs below are built: the thread
+    count is part of a run's identity and changes float rounding of scores, so a base run built
+    with two threads and a rescore with one would differ."""
     import torch
 
     before = torch.get_num_threads()
