@@ -11,6 +11,7 @@ Files an attack replays (`csv:`, `artifacts:`) enter by the sha256 of their cont
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import Any
@@ -39,7 +40,9 @@ def _strip(value: Any) -> Any:
 
 def hash_payload(suite: Suite) -> dict[str, Any]:
     """What the hash is taken over (see the module docstring)."""
-    config = suite.to_config()
+    # A deep copy: `to_config()` shares its params dicts with the live suite, and the edits below
+    # (dropping doc fields, replacing attack files by their hashes) must not reach the suite.
+    config = copy.deepcopy(suite.to_config())
     config.pop("description", None)
     for key in NAMED_SECTIONS:
         for spec in config.get(key, {}).values():
