@@ -7,6 +7,7 @@ shown as escapes, and exit with code 2; `--debug` shows the traceback instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -92,6 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     # libraries log only errors: a refusal is the one `error:` line, not a log line before it
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    if not debug:  # open_clip warns on the root logger itself ("No pretrained weights loaded ...")
+        logging.getLogger().addFilter(_drop_library_root_warnings)
     _register_commands()
     from audits.textsafe import printable
 
@@ -106,6 +109,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+
+
+def _drop_library_root_warnings(record: logging.LogRecord) -> bool:
+    """Root-logger records below ERROR from installed libraries are dropped (ours use `say`)."""
+    return record.levelno >= logging.ERROR or "site-packages" not in record.pathname
 
 
 def _os_message(err: OSError) -> str:

@@ -349,7 +349,7 @@ def test_scorer_params_the_code_would_ignore_are_refused(tmp_path):
     )
     message = load_error(folder)
     assert "field 'scorers.clip.params" in message
-    assert "param 'resolution' is not read by scorer kind clip_zeroshot" in message
+    assert "unknown scorer config key(s): resolution" in message
     folder = write_suite(
         tmp_path / "t",
         _with(line, line + "  drift: {kind: image_distance, params: {distance: ssim}}\n"),
