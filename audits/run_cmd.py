@@ -11,6 +11,10 @@ WEIGHTS_HELP = (
     " docs/evaluator-weights.md); the Hugging Face and torch"
     " hub caches are read too."
 )
+SEEDS_HELP = (
+    "The first N seeds of each prompt (quick look: paper profiles have up to 500 per prompt;"
+    " part of the run's identity)."
+)
 QUIET_HELP = "No progress bars, progress lines or stage lines (errors and results still print)."
 
 
@@ -43,8 +47,9 @@ def run(
     batch_size: int = typer.Option(4, "--batch-size", help="Images per pipeline call."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     limit: int = typer.Option(
-        None, "--limit", help="At most N prompt cases per probe (quick look)."
+        None, "--limit", help="The first N prompts of each probe (quick look; part of the identity)"
     ),
+    seeds: int = typer.Option(None, "--seeds", help=SEEDS_HELP),
     skip_unavailable: bool = typer.Option(
         False, "--skip-unavailable", help="Leave out metrics/scorers not implemented here."
     ),
@@ -108,6 +113,7 @@ def run(
         batch_size=batch_size,
         device=device,
         limit=limit,
+        seeds=seeds,
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,
@@ -166,7 +172,8 @@ def plan(
     model: str = typer.Option(None, "--model", help="Hub id or local pipeline folder."),
     methods: str = typer.Option(None, "--methods", help="Comma-separated suite methods."),
     profile: str = typer.Option(None, "--profile", help="Suite profile (default: the suite's)."),
-    limit: int = typer.Option(None, "--limit", help="At most N prompt cases per probe."),
+    limit: int = typer.Option(None, "--limit", help="The first N prompts of each probe."),
+    seeds: int = typer.Option(None, "--seeds", help=SEEDS_HELP),
     micro_batch: int = typer.Option(8, "--micro-batch"),
     steps: int = typer.Option(None, "--steps", help="Denoising steps instead of the suite's."),
     size: int = typer.Option(None, "--size", help="Image size in pixels instead of the suite's."),
@@ -195,6 +202,7 @@ def plan(
         model=model,
         methods=names,
         limit=limit,
+        seeds=seeds,
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         steps=steps,

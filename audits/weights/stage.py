@@ -395,10 +395,10 @@ def run_weights(req, say) -> Any:
     from runfmt.atomic import write_json
 
     check_options(req)
-    if getattr(req, "steps", None) is not None or getattr(req, "size", None) is not None:
+    if any(getattr(req, flag, None) is not None for flag in ("steps", "size", "seeds")):
         from audits.errors import AuditError
 
-        raise AuditError("--steps and --size change images; --stages weights makes none")
+        raise AuditError("--steps, --size and --seeds change images; --stages weights makes none")
     started = time.perf_counter()
     suite = load_suite(req.suite)
     profile_name = suite.profile(req.profile).name
