@@ -166,7 +166,8 @@ def traces(grams: dict[str, torch.Tensor], second_moment: torch.Tensor) -> dict[
 def per_matrix(nums: dict[str, float], dens: dict[str, float]) -> dict:
     """sqrt(tr(D_l S D_l^T) / tr(W_l S W_l^T)) per edited matrix, S = sum of c c^T over the
     probe's tokens after BOS: each matrix's own relative change on that probe. `nums`: the
-    edit's traces (`traces(edit.dgrams, S)`), `dens`: the unedited ones (`traces(base.grams, S)`)."""
+    edit's traces (`traces(edit.dgrams, S)`); `dens`: the unedited ones
+    (`traces(base.grams, S)`)."""
     return {n: (num / dens[n]) ** 0.5 if dens[n] > 0 else None for n, num in nums.items()}
 
 
