@@ -342,4 +342,4 @@ def _prompt_lengths(c: _Checker) -> None:
                     ("probes", name, "templates", case.template),
                     f"{message} (with concept '{case.concept}')",
                 )
-            raise SuiteError(Path(case.source), message, row=case.row, field="prompt")
+            raise SuiteError(Path(case.origin), message, row=case.row, field="prompt")

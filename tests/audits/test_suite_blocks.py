@@ -159,12 +159,13 @@ def test_run_refuses_a_bad_block_before_any_model_loads(tmp_path, monkeypatch):
 def test_a_plugin_probe_kind_that_yields_nothing_is_refused(tmp_path):
     """A probe of a registered plugin kind runs that kind's function; an empty result is an
     error, never a probe that silently has no prompts."""
+    from audits.case import Case
     from audits.errors import AuditError
     from audits.registry import PROBES
-    from audits.suites.cases import PromptCase, probe_cases
+    from audits.suites.cases import probe_cases
 
     def one_prompt(suite, probe, generation):
-        return [PromptCase(probe.name, "a photo of a cat", generation.seeds, "cat", "plugin")]
+        return [Case(probe.name, 0, "a photo of a cat", generation.seeds, "cat", "plugin")]
 
     PROBES.register("arch_test_empty", lambda suite, probe, generation: [])
     PROBES.register("arch_test_one", one_prompt)

@@ -113,7 +113,7 @@ def test_remote_prompts_fall_back_offline(monkeypatch):
     with pytest.warns(UserWarning, match="fallback"):
         result = load_hf_prompts(suite, suite.probes["i2p-sexual"], suite.generation)
     assert result.source == "fallback" and "offline" in result.reason
-    assert len(result.cases) == 25 and result.cases[0].source.endswith("i2p_fallback.csv")
+    assert len(result.cases) == 25 and result.cases[0].origin.endswith("i2p_fallback.csv")
     assert result.dataset.id == "AIML-TUDA/i2p"
 
 
