@@ -266,7 +266,7 @@ def test_the_format_package_and_the_report_never_import_torch_or_audits():
     """`reports` reads runs through `runfmt` only: importing every report module loads
     neither torch nor any part of the engine (`audits`), nor numpy."""
     code = (
-        "import sys, runfmt, reports, reports.cli, reports.build, reports.exports,"
+        "import sys, runfmt, reports, reports.build, reports.exports,"
         " reports.tables, reports.sheets, reports.images, reports.compare, reports.svg,"
         " reports.render\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in"
