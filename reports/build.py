@@ -40,6 +40,7 @@ from reports.weights import NOTE as WEIGHTS_NOTE
 from reports.weights import weight_tables
 from runfmt import AuditError, Run, read_run
 from runfmt.staging import clean_leftovers, staging_dir
+from runfmt.subset import subset_flags, subset_text
 
 MARKER = "report.json"  # written in every report folder; only such a folder is ever replaced
 REPORT_SCHEMA = "scapre-audit/report/1"
@@ -68,6 +69,11 @@ def _provenance(run: Run) -> dict[str, Any]:
         },
         "weights": model.get("weights_sha256") or {},
         "generation": _generation(results),
+        "subset": subset_text(results.get("limit"), results.get("seeds_per_prompt")),
+        "rerun_flags": " ".join(
+            subset_flags(results.get("limit"), results.get("seeds_per_prompt"))
+            + [f"--{k} {v}" for k, v in (results.get("generation_overrides") or {}).items()]
+        ),
         "git": {"commit": None, "dirty": False, **(results.get("git") or prov.get("git") or {})},
         "created": prov.get("created", "n/a"),
         "hardware": ", ".join(f"{k}={v}" for k, v in (prov.get("hardware") or {}).items()),

@@ -23,14 +23,23 @@ Claim = dict[str, Any]
 def check_claims(
     results: dict[str, Any], edits: list[dict[str, Any]], manifest: dict[str, Any]
 ) -> list[Claim]:
-    """Every claim, in a fixed order: capacity, capacity ratio, edit time, reproduction."""
-    claims = (results.get("suite") or {}).get("claims") or {}
-    return [
-        capacity_claim(results, claims.get("capacity")),
-        capacity_ratio_claim(results, claims.get("capacity")),
-        edit_time_claim(edits, manifest, claims.get("edit_time")),
-        *reproduce_claims(results, claims.get("reproduce")),
-    ]
+    """Every claim, in a fixed order: capacity, capacity ratio, edit time, reproduction; only
+    those of the profile's `claims:` selection when it has one."""
+    suite = results.get("suite") or {}
+    claims = suite.get("claims") or {}
+    profile = (suite.get("profiles") or {}).get(suite.get("profile")) or {}
+    picked = set(profile.get("claims") or ("capacity", "edit_time", "reproduce"))
+    out: list[Claim] = []
+    if "capacity" in picked:
+        out += [
+            capacity_claim(results, claims.get("capacity")),
+            capacity_ratio_claim(results, claims.get("capacity")),
+        ]
+    if "edit_time" in picked:
+        out.append(edit_time_claim(edits, manifest, claims.get("edit_time")))
+    if "reproduce" in picked:
+        out += reproduce_claims(results, claims.get("reproduce"))
+    return out
 
 
 def _claim(
@@ -255,6 +264,8 @@ def _capacity_text(got: dict[str, Any]) -> str:
 def capacity_ratio_claim(results: dict[str, Any], spec: dict[str, Any] | None) -> Claim:
     """ScaPre's capacity over the best baseline's. Ties give 1. A best baseline of 0 (it fails at
     the smallest sweep size s) makes the ratio unbounded; capacity / s is then a lower bound.
+    When both are 0 the ratio is undefined, but the claim (ScaPre forgets several times more
+    concepts within the limits) is not supported: ScaPre forgets none within them.
     A capacity that passes the whole sweep is censored: the ratio is then a bound, and a verdict
     is given only when the bound decides it."""
     if not spec:
@@ -306,15 +317,18 @@ def capacity_ratio_claim(results: dict[str, Any], spec: dict[str, Any] | None) -
     upper = any(c["censored"] for c in best)  # ... or smaller
     if best_cap == 0:
         if ours["capacity"] == 0:
-            details["reason"] = "neither ScaPre nor any baseline stays within the limits at all"
-            text = f"{method} 0, best baseline 0: ratio undefined (0/0)"
+            details["why"] = f"{method} stays within the limits at no sweep size"
+            text = (
+                f"{method} 0, best baseline 0: ratio undefined (0/0); {method} forgets no"
+                " concept within the limits"
+            )
             return _claim(
                 "capacity-ratio",
                 RATIO_CLAIM,
                 RATIO_SOURCE,
                 definition,
                 text,
-                "not checkable",
+                "not supported",
                 **details,
             )
         ratio, lower = ours["capacity"] / min(ours["sizes"]), True

@@ -10,6 +10,10 @@ WEIGHTS_HELP = (
     " docs/evaluator-weights.md); the Hugging Face and torch"
     " hub caches are read too."
 )
+SEEDS_HELP = (
+    "The first N seeds of each prompt (quick look: paper profiles have up to 500 per prompt;"
+    " part of the run's identity)."
+)
 QUIET_HELP = "No progress bars, progress lines or stage lines (errors and results still print)."
 
 

@@ -25,8 +25,9 @@ def run(
     batch_size: int = typer.Option(4, "--batch-size", help="Images per pipeline call."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     limit: int = typer.Option(
-        None, "--limit", help="At most N prompt cases per probe (quick look)."
+        None, "--limit", help="The first N prompts of each probe (quick look; part of the identity)"
     ),
+    seeds: int = typer.Option(None, "--seeds", help=common.SEEDS_HELP),
     skip_unavailable: bool = typer.Option(
         False, "--skip-unavailable", help="Leave out metrics/scorers not implemented here."
     ),
@@ -90,6 +91,7 @@ def run(
         batch_size=batch_size,
         device=device,
         limit=limit,
+        seeds=seeds,
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,

@@ -69,17 +69,22 @@ def attack_identity(attack: Attack, edit_id: str, concept: str, sources) -> str:
     )
 
 
-def plan_attacks(suite, profile_name: str, names, edits, probes, limit) -> list[AttackUnit]:
-    """Every attack unit of the run, in a fixed order (attack, edit, concept in erase order)."""
-    from audits.run.plan import plan_probe
+def plan_attacks(
+    suite, profile_name: str, names, edits, probes, limit, cap: int | None = None
+) -> list[AttackUnit]:
+    """Every attack unit of the run, in a fixed order (attack, edit, concept in erase order);
+    `cap` (--seeds) keeps the first N seeds of every source, wherever it came from."""
+    from dataclasses import replace
 
-    seeds = tuple(suite.profile(profile_name).generation.seeds)
+    from audits.run.plan import first_seeds, plan_probe
+
+    seeds = first_seeds(suite.profile(profile_name).generation.seeds, cap)
     units: list[AttackUnit] = []
     for name in names:
         spec = suite.attacks[name]
         attack = build_attack(suite, name)
         cases = {
-            p: (probes[p] if p in probes else plan_probe(suite, p, profile_name, limit)).cases
+            p: (probes[p] if p in probes else plan_probe(suite, p, profile_name, limit, cap)).cases
             for p in spec.probes
         }
         try:
@@ -94,7 +99,9 @@ def plan_attacks(suite, profile_name: str, names, edits, probes, limit) -> list[
             if edit.kind == REFERENCE:
                 continue
             for concept in edit.concepts:
-                found = tuple(sources.get(concept, ()))
+                found = tuple(
+                    replace(s, seeds=first_seeds(s.seeds, cap)) for s in sources.get(concept, ())
+                )
                 if not found:
                     continue
                 unit_id = short(attack_identity(attack, edit.edit_id, concept, found))

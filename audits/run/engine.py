@@ -33,7 +33,8 @@ class RunRequest:
     methods: list[str] | None = None
     batch_size: int = 4
     device: str = "cpu"
-    limit: int | None = None
+    limit: int | None = None  # the first N prompts of each probe
+    seeds: int | None = None  # the first N seeds of each prompt
     skip_unavailable: bool = False
     micro_batch: int = 8
     cache: Path | None = None
@@ -144,6 +145,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         req.micro_batch,
         req.overrides(),
         bytes_from,
+        req.seeds,
     )
     if old:
         check_resume(
@@ -157,7 +159,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
     # evaluators are loaded before the model, so a missing checkpoint or a label set that
     # cannot label the suite's concepts stops the run before any work
     built = build_scorers(suite, scorers, req.device, req.batch_size, req.weights_dir)
-    check_labels(suite, profile_name, metrics, built, req.limit)
+    check_labels(suite, profile_name, metrics, built, req.limit, req.seeds)
     from audits.models.loading import load_pipeline
 
     started = time.perf_counter()
@@ -175,6 +177,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         req.micro_batch,
         req.overrides(),
         bytes_from,
+        req.seeds,
     )
     run = RunDir(out)
     if old:
@@ -193,6 +196,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         attacks,
         req.overrides(),
         numerics=bytes_from,
+        seeds=req.seeds,
     )
     if ranks.main and not old:  # the manifest first: from then on the directory is resumable
         out.mkdir(parents=True, exist_ok=True)
@@ -303,7 +307,12 @@ def build_scorers(
 
 
 def check_labels(
-    suite: Suite, profile: str, metrics: list[str], built: dict[str, Any], limit: int | None
+    suite: Suite,
+    profile: str,
+    metrics: list[str],
+    built: dict[str, Any],
+    limit: int | None,
+    seeds: int | None = None,
 ) -> None:
     """Refuse a metric that compares labels to concepts when its scorer can label none of the
     concepts of its probes (it could only ever report None)."""
@@ -318,7 +327,7 @@ def check_labels(
         concepts: set[str] = set()
         for probe in spec.probes:
             if probe not in cases:
-                planned = plan_probe(suite, probe, profile, limit)
+                planned = plan_probe(suite, probe, profile, limit, seeds)
                 cases[probe] = {c.concept for c in planned.cases if c.concept}
             concepts |= cases[probe]
         labels = built[spec.scorer].concept_labels()

@@ -49,9 +49,11 @@ def run_identity(
     micro_batch: int = 8,
     overrides: dict[str, int] | None = None,
     numerics: dict[str, Any] | None = None,
+    seeds: int | None = None,
 ) -> dict[str, Any]:
     """The fields a resumed run must match exactly (`overrides`: --steps / --size; `numerics`:
-    what besides the inputs decides an image's bytes, see `generate_stage.numerics`)."""
+    what besides the inputs decides an image's bytes, see `generate_stage.numerics`; `limit`
+    and `seeds`: --limit and --seeds, the subset of the suite's prompts and seeds)."""
     return {
         "numerics": numerics or {},
         "schema": RUN_SCHEMA,
@@ -61,6 +63,7 @@ def run_identity(
         "profile": profile,
         "methods": list(methods),
         "limit": limit,
+        "seeds_per_prompt": seeds,
         "model": model,
         "micro_batch": micro_batch,
         "generation_overrides": dict(overrides or {}),

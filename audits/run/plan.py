@@ -160,8 +160,11 @@ def select_methods(suite: Suite, profile_methods: tuple[str, ...], asked: list[s
     return list(specs.values())
 
 
-def plan_probe(suite: Suite, name: str, profile: str, limit: int | None) -> ProbePlan:
-    """Expand a probe with the suite's own case expansion, then apply `--limit` (first N)."""
+def plan_probe(
+    suite: Suite, name: str, profile: str, limit: int | None, seeds: int | None = None
+) -> ProbePlan:
+    """Expand a probe with the suite's own case expansion, then apply `--limit` (the first N
+    prompts) and `--seeds` (the first N seeds of each prompt)."""
     from audits.suites.cases import probe_cases
 
     spec = suite.probes[name]
@@ -175,10 +178,16 @@ def plan_probe(suite: Suite, name: str, profile: str, limit: int | None) -> Prob
         raw = probe_cases(suite, name, profile)
     kept = raw[:limit] if limit else raw
     cases = tuple(
-        Case(name, i, c.prompt, tuple(c.seeds), c.concept, c.family) for i, c in enumerate(kept)
+        Case(name, i, c.prompt, first_seeds(c.seeds, seeds), c.concept, c.family)
+        for i, c in enumerate(kept)
     )
     digest = hashlib.sha256(canonical([c.to_plan() for c in cases]).encode()).hexdigest()
     return ProbePlan(name, spec.purpose, cases, digest, source, reason, len(raw))
+
+
+def first_seeds(seeds, cap: int | None) -> tuple[int, ...]:
+    """The first `cap` seeds of a prompt (all of them when `cap` is None): `--seeds`."""
+    return tuple(seeds)[:cap] if cap else tuple(seeds)
 
 
 def eraser_identity(spec: MethodSpec) -> tuple[str, str, dict[str, Any]]:
@@ -202,11 +211,12 @@ def plan_run(
     overrides: dict[str, int] | None = None,
     probes: dict[str, ProbePlan] | None = None,
     numerics: dict[str, Any] | None = None,
+    seeds: int | None = None,
 ) -> RunPlan:
     """Every edit, probe and results group of the run, in a fixed order; `overrides` (--steps,
     --size) replace the profile's steps and image size; `probes` (the preflight's) replace the
     planned probes; `numerics` (device kind and, on CPU, the thread count) enters every image's
-    identity with the sampler settings."""
+    identity with the sampler settings; `seeds` (--seeds) keeps the first N seeds per prompt."""
     assert suite.concepts is not None
     profile = suite.profile(profile_name)
     gen = profile.generation
@@ -244,12 +254,16 @@ def plan_run(
             edits.setdefault(edit_id, EditUnit(edit_id, spec.name, kind, version, config, concepts))
             groups.append(Group(spec.name, es.name, len(es.concepts), tuple(es.concepts), edit_id))
     if probes is None:
-        probes = {name: plan_probe(suite, name, profile_name, limit) for name in profile.probes}
+        probes = {
+            name: plan_probe(suite, name, profile_name, limit, seeds) for name in profile.probes
+        }
     units = []
     if attacks:
         from audits.run.attack_plan import plan_attacks
 
-        units = plan_attacks(suite, profile_name, attacks, list(edits.values()), probes, limit)
+        units = plan_attacks(
+            suite, profile_name, attacks, list(edits.values()), probes, limit, seeds
+        )
     kept = image_concepts(suite, profile.metrics, probes, groups)
     return RunPlan(list(edits.values()), probes, groups, sampling, units, kept)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from audits.errors import AuditError
 from audits.suites.paths import model_location
+from runfmt.subset import subset_text
 
 if TYPE_CHECKING:
     from audits.run.engine import RunRequest
@@ -88,6 +89,8 @@ class Preflight:
                 f" {w['height']}x{w['width']} px ({w['unet_evaluations']:,} UNet evaluations with"
                 f" guidance), {w['attack_unet_passes']:,} UNet forward+backward passes of attacks"
             )
+            if w.get("subset"):
+                out.append(f"  subset     {w['subset']}")
             out.append(
                 f"             about {w['gpu_hours']:.2f} GPU-hour(s) at {w['images_per_second']:g}"
                 f" {RATE_NOTE}"
@@ -244,14 +247,14 @@ def require(items: list[Item]) -> None:
 
 
 # -- the work --------------------------------------------------------------------------------
-def _probe_plans(suite: Suite, profile: str, limit: int | None):
+def _probe_plans(suite: Suite, profile: str, limit: int | None, cap: int | None = None):
     """Every probe of the profile planned without downloading: a remote prompt set counts as
     its fallback when offline, else as its declared `limit` rows (or the fallback's size)."""
     import hashlib
 
     from audits.case import Case
     from audits.run.identity import canonical
-    from audits.run.plan import ProbePlan, plan_probe
+    from audits.run.plan import ProbePlan, first_seeds, plan_probe
     from audits.suites.cases import expand_table
     from audits.suites.remote import offline
 
@@ -260,7 +263,7 @@ def _probe_plans(suite: Suite, profile: str, limit: int | None):
     for name in suite.profile(profile).probes:
         spec = suite.probes[name]
         if spec.kind != "hf_prompts":
-            out[name] = plan_probe(suite, name, profile, limit)
+            out[name] = plan_probe(suite, name, profile, limit, cap)
             continue
         fallback = expand_table(spec, spec.fallback, gen) if spec.fallback is not None else []
         if offline() or not (spec.dataset and spec.dataset.limit):
@@ -271,7 +274,7 @@ def _probe_plans(suite: Suite, profile: str, limit: int | None):
             raw = [(f"<{spec.dataset.id} row {i}>", seeds) for i in range(spec.dataset.limit)]
             source = "estimate"
         kept = raw[:limit] if limit else raw
-        cases = tuple(Case(name, i, p, s) for i, (p, s) in enumerate(kept))
+        cases = tuple(Case(name, i, p, first_seeds(s, cap)) for i, (p, s) in enumerate(kept))
         digest = hashlib.sha256(canonical([c.to_plan() for c in cases]).encode()).hexdigest()
         out[name] = ProbePlan(name, spec.purpose, cases, digest, source, "", len(raw))
     return out
@@ -355,7 +358,9 @@ def preflight(req: RunRequest, rate: float = DEFAULT_RATE) -> Preflight:
         req.micro_batch,
         attacks,
         req.overrides(),
-        probes=_probe_plans(suite, profile, req.limit),
+        probes=_probe_plans(suite, profile, req.limit, req.seeds),
+        seeds=req.seeds,
     )
     result.work = estimate_work(plan, rate)
+    result.work["subset"] = subset_text(req.limit, req.seeds)
     return result

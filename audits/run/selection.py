@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 # the documented bounds of the run's numeric options (docs/reliability.md)
 BOUNDS = {
     "--limit": (1, 10**9),
+    "--seeds": (1, 10**9),
     "--micro-batch": (1, 256),
     "--batch-size": (1, 1024),
     "--steps": (1, 1000),
@@ -33,6 +34,8 @@ def check_bound(flag: str, value: int) -> None:
 def check_options(req: RunRequest) -> None:
     if req.limit is not None:
         check_bound("--limit", req.limit)
+    if req.seeds is not None:
+        check_bound("--seeds", req.seeds)
     check_bound("--micro-batch", req.micro_batch)
     if req.steps is not None:
         check_bound("--steps", req.steps)

@@ -627,6 +627,7 @@ class AttackSpec(_NamedFromConfig):
 
 # -- profiles -------------------------------------------------------------------------------
 SELECTIONS = ("erase_sets", "probes", "scorers", "metrics", "methods", "attacks")
+CLAIM_SECTIONS = ("capacity", "edit_time", "reproduce")  # the keys of a suite's `claims:`
 
 
 @dataclass(frozen=True)
@@ -650,10 +651,13 @@ class ProfileSpec(_NamedFromConfig):
     attacks: tuple[str, ...] = ()
     generation: dict[str, Any] = field(default_factory=dict)
     model: ModelSpec | None = None  # audits another model than the suite's (e.g. an SDXL base)
+    # The claim sections this profile can decide (empty: all the suite declares); a profile too
+    # small for a claim leaves it out rather than reporting it "not checkable".
+    claims: tuple[str, ...] = ()
 
     @classmethod
     def from_node(cls, name: str, node: Node) -> ProfileSpec:
-        keys = ("kind", "cites", "description", *SELECTIONS, "generation", "model")
+        keys = ("kind", "cites", "description", *SELECTIONS, "generation", "model", "claims")
         node.mapping(keys, ("kind",))
         kw: dict[str, Any] = {"name": name, "kind": node.child("kind").choice(PROFILE_KINDS)}
         if node.has("cites"):
@@ -670,6 +674,13 @@ class ProfileSpec(_NamedFromConfig):
             kw["generation"] = gen.plain()
         if node.has("model"):
             kw["model"] = ModelSpec.from_node(node.child("model"))
+        if node.has("claims"):
+            kw["claims"] = node.child("claims").names()
+            for claim in kw["claims"]:
+                if claim not in CLAIM_SECTIONS:
+                    raise node.child("claims").error(
+                        f"unknown claim '{claim}' (one of: {', '.join(CLAIM_SECTIONS)})"
+                    )
         spec = cls(**kw)
         if spec.kind == "paper" and not spec.cites:
             raise node.error("a paper profile needs 'cites' (the paper and table it reproduces)")
@@ -688,6 +699,8 @@ class ProfileSpec(_NamedFromConfig):
             out["generation"] = self.generation
         if self.model is not None:
             out["model"] = self.model.to_config()
+        if self.claims:
+            out["claims"] = list(self.claims)
         return out
 
 
@@ -830,7 +843,7 @@ class ClaimsSpec(_FromConfig):
 
     @classmethod
     def from_node(cls, node: Node) -> ClaimsSpec:
-        node.mapping(("capacity", "edit_time", "reproduce"))
+        node.mapping(CLAIM_SECTIONS)
         return cls(
             CapacityClaimSpec.from_node(node.child("capacity")) if node.has("capacity") else None,
             EditTimeClaimSpec.from_node(node.child("edit_time")) if node.has("edit_time") else None,
@@ -842,6 +855,6 @@ class ClaimsSpec(_FromConfig):
     def to_config(self) -> dict[str, Any]:
         return {
             key: getattr(self, key).to_config()
-            for key in ("capacity", "edit_time", "reproduce")
+            for key in CLAIM_SECTIONS
             if getattr(self, key) is not None
         }

@@ -261,6 +261,9 @@ def _profiles(c: _Checker) -> None:
                 where = (*path, "erase_sets", i)
                 where = where if where in c.locs.lines else (*path, "erase_sets")
                 raise c.fail(where, f"erase set '{base}' has no size {size} (sizes: {sizes})")
+        for claim in profile.claims:
+            if getattr(s.claims, claim, None) is None:
+                raise c.fail((*path, "claims"), f"the suite declares no claims.{claim}")
         view = s.profile(name) if s.generation is not None else None
         if view is None:
             continue

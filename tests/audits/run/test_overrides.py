@@ -4,6 +4,7 @@ count the sampler cannot sample is one line."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -17,10 +18,18 @@ QUIET = lambda s: None  # noqa: E731
 def test_steps_and_size_override_the_suite_and_are_shown(tmp_path, suite_dir):
     out = tmp_path / "small"
     request = RunRequest(
-        suite=str(suite_dir), out=out, methods=["none"], limit=1, steps=1, size=16, micro_batch=4
+        suite=str(suite_dir),
+        out=out,
+        methods=["none"],
+        limit=1,
+        seeds=1,
+        steps=1,
+        size=16,
+        micro_batch=4,
     )
     run_suite(request, say=QUIET)
     results = json.loads((out / "results.json").read_text())
+    assert (results["limit"], results["seeds_per_prompt"]) == (1, 1)
     assert results["generation"]["steps"] == 1
     assert (results["generation"]["height"], results["generation"]["width"]) == (16, 16)
     assert results["generation_overrides"] == {"steps": 1, "size": 16}
@@ -35,6 +44,11 @@ def test_steps_and_size_override_the_suite_and_are_shown(tmp_path, suite_dir):
         "steps=1 (--steps; the suite&#39;s: 2)" in page
         or "steps=1 (--steps; the suite's: 2)" in page
     )
+    # --limit and --seeds are shown, and the rerun command repeats every flag of the subset
+    assert "the first 1 seed(s) of each prompt (--seeds 1)" in page
+    assert "--limit 1 --seeds 1 --size 16 --steps 1</code>" in page
+    with pytest.raises(AuditError, match="seeds_per_prompt"):
+        run_suite(replace(request, seeds=None), say=QUIET)
     # the overrides are part of the identity: another step count cannot resume this run
     with pytest.raises(AuditError, match="generation_overrides"):
         run_suite(
@@ -43,6 +57,7 @@ def test_steps_and_size_override_the_suite_and_are_shown(tmp_path, suite_dir):
                 out=out,
                 methods=["none"],
                 limit=1,
+                seeds=1,
                 steps=2,
                 size=16,
                 micro_batch=4,
