@@ -14,7 +14,7 @@ from audits.case import Case
 from audits.errors import AuditError
 from audits.run.identity import canonical, edit_identity, image_identity, short
 from audits.suites import Suite, expand_erase_sets
-from audits.suites.spec import MethodSpec
+from audits.suites.specs.methods import MethodSpec
 
 REFERENCE = "none"
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 
 from audits.errors import AuditError
-from audits.suites.spec import ScorerSpec
+from audits.suites.specs.evaluation import ScorerSpec
 from scapre.fields import TypedConfig
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from audits.case import Case
 from audits.suites.errors import display_path
-from audits.suites.spec import GenerationSpec, ProbeSpec
+from audits.suites.specs.model import GenerationSpec
+from audits.suites.specs.probes import ProbeSpec
 from audits.suites.suite import Suite
 from audits.suites.tables import Table
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from audits.case import Case
 from audits.suites.cases import expand_table
-from audits.suites.spec import Condition, DatasetSource, GenerationSpec, ProbeSpec
+from audits.suites.specs.model import GenerationSpec
+from audits.suites.specs.probes import Condition, DatasetSource, ProbeSpec
 from audits.suites.suite import Suite
 
 _TRUE = ("1", "true", "yes", "on")

@@ -12,7 +12,7 @@ from audits.suites.blocks import check_blocks
 from audits.suites.cases import local_cases, template_problem
 from audits.suites.errors import SuiteError
 from audits.suites.scorer_params import param_problem
-from audits.suites.spec import SELECTIONS
+from audits.suites.specs.profiles import SELECTIONS
 from audits.suites.suite import IMPLICIT_PROFILE, Suite
 from audits.suites.yaml_io import Locations, PathKey
 

@@ -10,7 +10,8 @@ from audits.suites import expand_erase_sets, load_suite
 from audits.suites.cases import probe_cases, render
 from audits.suites.erase_sets import seeded_order
 from audits.suites.remote import load_hf_prompts, matches
-from audits.suites.spec import Condition, GenerationSpec
+from audits.suites.specs.model import GenerationSpec
+from audits.suites.specs.probes import Condition
 from audits.suites.suite import NAMED_SECTIONS
 
 from .test_suites_helpers import MINI_YAML, write_suite
