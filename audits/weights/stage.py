@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from audits.metrics.base import CI_METHOD, MetricInput, Observation
-from audits.metrics.weights import WEIGHT_METRICS, WEIGHTS_SPACE
+from audits.metrics.weights import WEIGHT_METRICS, WEIGHTS_SPACE, reads_erased
 from audits.run.plan import REFERENCE, RunPlan
 from audits.weights import measure
 from audits.weights.features import TOKENS, TextFeatures, encode, kv_weights
@@ -128,11 +128,14 @@ class Measurer:
         return out
 
     def _moment(self, name: str, probe, concepts: tuple[str, ...]) -> tuple[tuple, torch.Tensor]:
-        """The probe's second moment over the prompts its metric reads: those naming an erased
-        concept (target, adversarial probes) or those naming none (neighbour, general)."""
+        """The probe's second moment over the prompts its metric reads: those of erased content
+        (target, adversarial probes: `reads_erased`) or those naming no erased concept
+        (neighbour, general)."""
         erased = set(concepts)
-        shift = probe.purpose in SHIFT_PURPOSES
-        rows = [i for i, c in enumerate(probe.cases) if (c.concept in erased) == shift]
+        if probe.purpose in SHIFT_PURPOSES:
+            rows = [i for i, c in enumerate(probe.cases) if reads_erased(c.concept, erased)]
+        else:
+            rows = [i for i, c in enumerate(probe.cases) if not (c.concept and c.concept in erased)]
         key = (name, tuple(rows))
         if key not in self.moments:
             emb = self.probe_emb[name][0]

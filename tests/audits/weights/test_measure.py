@@ -135,3 +135,33 @@ def test_kv_share_with_the_measurer_caches_equals_the_plain_computation():
     assert measure.kv_share(unet, edited, kv, grams.diffs, cache) == plain
     assert set(cache) == set(edited)
     assert measure.kv_share(unet, edited, kv, grams.diffs, cache) == plain  # from the cache
+
+
+def test_target_prompts_without_a_concept_count_as_erased_content():
+    """A target probe that is the erased content as a whole (nudity's I2P prompts carry no
+    concept) is measured, not excluded as 'concept not in the erase set'."""
+    from audits.metrics.base import MetricInput, Observation
+    from audits.metrics.weights import KVCollateral, KVShift
+
+    def data(concepts_values):
+        return MetricInput(
+            name="kv_shift@t",
+            params={},
+            method="m",
+            erase_set="all",
+            erased=frozenset({"nudity"}),
+            roles={"nudity": "target", "dog": "retain"},
+            probes=("t",),
+            observations=[
+                Observation("t", i, c, "", 0, {"value": v, "shift": v})
+                for i, (c, v) in enumerate(concepts_values)
+            ],
+            concept_labels={},
+            groups={},
+        )
+
+    shift = KVShift().compute(data([("", 0.2), ("", 0.4), ("nudity", 0.6), ("dog", 9.0)]))[0]
+    assert shift.n == 3 and abs(shift.value - 0.4) < 1e-12
+    assert shift.exclusions == {"concept not in the erase set": 1}
+    kept = KVCollateral().compute(data([("", 0.2), ("nudity", 0.6), ("dog", 0.4)]))[0]
+    assert kept.n == 2 and abs(kept.value - 0.3) < 1e-12
