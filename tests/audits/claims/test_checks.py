@@ -7,14 +7,9 @@ import copy
 import pytest
 
 from audits.claims import check_claims
-from audits.claims.checks import (
-    capacity_claim,
-    capacity_ratio_claim,
-    compare_reported,
-    edit_time_claim,
-    method_capacity,
-    reproduce_claims,
-)
+from audits.claims.capacity import capacity_claim, capacity_ratio_claim, method_capacity
+from audits.claims.edit_time import edit_time_claim
+from audits.claims.reproduce import compare_reported, reproduce_claims
 
 CAPACITY = {
     "method": "scapre",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audits.suites import load_suite, suite_hash
-from audits.suites.spec import ClaimsSpec
+from audits.suites.specs.claims import ClaimsSpec
 
 from ..test_suites_helpers import MINI_YAML, load_error, write_suite
 

@@ -13,7 +13,7 @@ import typer
 from audits.suites import expand_erase_sets, load_suite, probe_hash, suite_hash, suite_names
 from audits.suites.cases import local_cases
 from audits.suites.errors import display_path
-from audits.suites.spec import ScorerSpec
+from audits.suites.specs.evaluation import ScorerSpec
 from audits.suites.suite import Suite
 
 suite_app = typer.Typer(

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +113,94 @@ def _dtype(handle, name: str) -> torch.dtype:
     if code not in _DTYPES:
         raise AuditError(f"tensor {name} is stored as {code}, which the linked layout cannot match")
     return _DTYPES[code]
+
+
+def check_out_dir(out: Path) -> None:
+    """An edit folder is written only where nothing is: a new or empty folder."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise AuditError(f"--out {out} exists and is not empty; choose a new folder")
+
+
+def edit_record(pipe, ref, concepts, eraser, preset, edit, device, started: float) -> dict:
+    """edit.json: method, version, full config, concepts, the model's id and module hashes,
+    package versions, hardware, timings and the sha256 of every edited tensor."""
+    from audits.environment import hardware, package_versions
+    from audits.models.families import detect
+    from audits.models.loading import module_sha256, tensor_sha256
+
+    record = {
+        "schema": "scapre-audit/edit/1",
+        "method": eraser.name,
+        "eraser_version": eraser.version,
+        "variant": edit.variant,
+        "complete_method": eraser.complete,
+        "preset": preset,
+        "preset_source": eraser.preset_sources.get(preset) if preset else None,
+        "config": eraser.to_config(),
+        "concepts": list(concepts),
+        "model": {
+            "id": ref.model,
+            "revision": ref.revision,
+            "local": ref.local,
+            "dtype": ref.dtype,
+            "pipeline_class": type(pipe).__name__,
+            "family": detect(pipe),
+        },
+        "packages": package_versions(),
+        "hardware": hardware(device),
+        "timings_s": edit.timings,
+        "tensors": {name: tensor_sha256(w) for name, w in edit.weights.items()},
+        "matrices": edit.reports,
+    }
+    if eraser.name == "scapre":
+        import scapre
+
+        record["solver_version"] = scapre.SOLVER_VERSION
+    record["model"]["unet_sha256"] = module_sha256(pipe.unet)
+    record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
+    if getattr(pipe, "text_encoder_2", None) is not None:  # SDXL
+        record["model"]["text_encoder_2_sha256"] = module_sha256(pipe.text_encoder_2)
+    record["created"] = datetime.fromtimestamp(started, timezone.utc).isoformat()
+    return record
+
+
+def write_edit_folder(
+    out: Path, pipe, edit, record: dict, base: Path | None = None, full_copy: bool = True
+) -> None:
+    """Write everything into a staging folder beside `out`, then move it into place: the linked
+    pipeline when `base` allows it, else (or with `full_copy`) a complete copy."""
+    from safetensors.torch import save_file
+
+    import scapre
+    from runfmt.staging import clean_leftovers, staging_dir
+
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(out.parent, recursive=False)  # staging folders of killed erases
+    staging = staging_dir(out.parent, out.name)
+    try:
+        why = "--full-copy" if full_copy else linkable(base)
+        if not why:
+            assert base is not None
+            record["pipeline"] = write_linked(staging, base, edit.weights)
+        else:
+            record["pipeline"] = {"layout": "full copy", "reason": why}
+            with scapre.applied(pipe, edit.weights):  # the caller's pipeline stays unedited
+                pipe.save_pretrained(staging, safe_serialization=True)
+        save_file(
+            {n: w.contiguous() for n, w in edit.weights.items()},
+            str(staging / "delta.safetensors"),
+            metadata={
+                "method": record["method"],
+                "variant": record["variant"],
+                "config": json.dumps(record["config"], sort_keys=True),
+            },
+        )
+        (staging / "edit.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        check_out_dir(out)
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)

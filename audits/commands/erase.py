@@ -1,6 +1,7 @@
 """`scapre-audit erase`: edit a model and write `delta.safetensors`, `edit.json` (method, config,
 concepts, model fingerprint, versions, timings, tensor hashes) and a loadable pipeline that links
-the base model's files instead of copying them (`audits.edit_folder`; `--full-copy` copies).
+the base model's files instead of copying them (`audits.erasers.edit_folder`;
+`--full-copy` copies).
 
 All input is checked before the model is loaded, and everything is written to a staging folder
 that is moved into place at the end, so a failed run writes nothing and overwrites nothing.
@@ -8,17 +9,12 @@ that is moved into place at the end, so a failed run writes nothing and overwrit
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import typer
 
-from audits.environment import hardware, package_versions
 from audits.errors import AuditError
 
 
@@ -52,11 +48,6 @@ def parse_concepts(concepts: str | None, concepts_file: Path | None) -> list[str
     return check_concepts(items)
 
 
-def check_out_dir(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise AuditError(f"--out {out} exists and is not empty; choose a new folder")
-
-
 def erase(
     model: str = typer.Option(..., "--model", help="Hub id or local diffusers pipeline folder."),
     concepts: str = typer.Option(None, "--concepts", help='Comma-separated, e.g. "a, b, c".'),
@@ -77,6 +68,13 @@ def erase(
     ),
 ) -> None:
     """Erase concepts from a model and save the edited pipeline with its provenance."""
+    from audits.erasers.edit_folder import (
+        base_folder,
+        check_out_dir,
+        edit_record,
+        write_edit_folder,
+    )
+
     eraser = build_eraser(method, preset, list(overrides or []))
     concept_list = parse_concepts(concepts, concepts_file)
     check_out_dir(out)
@@ -93,7 +91,7 @@ def erase(
             raise AuditError(f"--device {device} asked for, but CUDA is not available here")
     eraser.check_ready()
 
-    from audits.models.loading import load_pipeline, module_sha256
+    from audits.models.loading import load_pipeline
 
     pipe, ref = load_pipeline(
         model, revision=revision, local_files_only=local_files_only, device=device, dtype=dtype
@@ -108,16 +106,9 @@ def erase(
     finally:
         if progress is not None:
             progress.close()
-    record = _edit_record(pipe, ref, concept_list, eraser, preset, edit, device)
-    record["model"]["unet_sha256"] = module_sha256(pipe.unet)
-    record["model"]["text_encoder_sha256"] = module_sha256(pipe.text_encoder)
-    if getattr(pipe, "text_encoder_2", None) is not None:  # SDXL
-        record["model"]["text_encoder_2_sha256"] = module_sha256(pipe.text_encoder_2)
-    record["created"] = datetime.fromtimestamp(started, timezone.utc).isoformat()
-    from audits.edit_folder import base_folder
-
+    record = edit_record(pipe, ref, concept_list, eraser, preset, edit, device, started)
     base = None if full_copy else base_folder(model, revision, ref.local)
-    _write_edit_dir(out, pipe, edit, record, base, full_copy)
+    write_edit_folder(out, pipe, edit, record, base, full_copy)
     total = edit.timings.get("total_s", 0.0)
     typer.echo(
         f"erased {len(concept_list)} concept(s) from {model} with {eraser.name} "
@@ -156,81 +147,3 @@ class _MatrixProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def _edit_record(pipe, ref, concepts, eraser, preset, edit, device) -> dict:
-    from audits.models.families import detect
-    from audits.models.loading import tensor_sha256
-
-    record = {
-        "schema": "scapre-audit/edit/1",
-        "method": eraser.name,
-        "eraser_version": eraser.version,
-        "variant": edit.variant,
-        "complete_method": eraser.complete,
-        "preset": preset,
-        "preset_source": eraser.preset_sources.get(preset) if preset else None,
-        "config": eraser.to_config(),
-        "concepts": list(concepts),
-        "model": {
-            "id": ref.model,
-            "revision": ref.revision,
-            "local": ref.local,
-            "dtype": ref.dtype,
-            "pipeline_class": type(pipe).__name__,
-            "family": detect(pipe),
-        },
-        "packages": package_versions(),
-        "hardware": hardware(device),
-        "timings_s": edit.timings,
-        "tensors": {name: tensor_sha256(w) for name, w in edit.weights.items()},
-        "matrices": edit.reports,
-    }
-    if eraser.name == "scapre":
-        import scapre
-
-        record["solver_version"] = scapre.SOLVER_VERSION
-    return record
-
-
-def _write_edit_dir(
-    out: Path, pipe, edit, record: dict, base: Path | None = None, full_copy: bool = True
-) -> None:
-    """Write everything into a staging folder beside `out`, then move it into place: the linked
-    pipeline when `base` allows it, else (or with `full_copy`) a complete copy."""
-    from safetensors.torch import save_file
-
-    import scapre
-    from audits.edit_folder import linkable, write_linked
-    from runfmt.staging import clean_leftovers, staging_dir
-
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(out.parent, recursive=False)  # staging folders of killed erases
-    staging = staging_dir(out.parent, out.name)
-    try:
-        why = "--full-copy" if full_copy else linkable(base)
-        if not why:
-            assert base is not None
-            record["pipeline"] = write_linked(staging, base, edit.weights)
-        else:
-            record["pipeline"] = {"layout": "full copy", "reason": why}
-            with scapre.applied(pipe, edit.weights):  # the caller's pipeline stays unedited
-                pipe.save_pretrained(staging, safe_serialization=True)
-        save_file(
-            {n: w.contiguous() for n, w in edit.weights.items()},
-            str(staging / "delta.safetensors"),
-            metadata={
-                "method": record["method"],
-                "variant": record["variant"],
-                "config": json.dumps(record["config"], sort_keys=True),
-            },
-        )
-        (staging / "edit.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-        check_out_dir(out)
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)

@@ -27,7 +27,3 @@ def claims(
     for line in format_claims(doc):
         typer.echo(line)
     typer.echo(f"-> {run / 'claims.json'}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("claims")(claims)
