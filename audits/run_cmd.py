@@ -15,6 +15,10 @@ SEEDS_HELP = (
     "The first N seeds of each prompt (quick look: paper profiles have up to 500 per prompt;"
     " part of the run's identity)."
 )
+BUDGET_HELP = (
+    "At most N objective evaluations per searching attack unit (UnlearnDiffAtk, Ring-A-Bell;"
+    " quick look: the suites size budgets for a GPU; part of the run's identity)."
+)
 QUIET_HELP = "No progress bars, progress lines or stage lines (errors and results still print)."
 
 
@@ -50,6 +54,7 @@ def run(
         None, "--limit", help="The first N prompts of each probe (quick look; part of the identity)"
     ),
     seeds: int = typer.Option(None, "--seeds", help=SEEDS_HELP),
+    attack_budget: int = typer.Option(None, "--attack-budget", help=BUDGET_HELP),
     skip_unavailable: bool = typer.Option(
         False, "--skip-unavailable", help="Leave out metrics/scorers not implemented here."
     ),
@@ -114,6 +119,7 @@ def run(
         device=device,
         limit=limit,
         seeds=seeds,
+        attack_budget=attack_budget,
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,
@@ -174,6 +180,7 @@ def plan(
     profile: str = typer.Option(None, "--profile", help="Suite profile (default: the suite's)."),
     limit: int = typer.Option(None, "--limit", help="The first N prompts of each probe."),
     seeds: int = typer.Option(None, "--seeds", help=SEEDS_HELP),
+    attack_budget: int = typer.Option(None, "--attack-budget", help=BUDGET_HELP),
     micro_batch: int = typer.Option(8, "--micro-batch"),
     steps: int = typer.Option(None, "--steps", help="Denoising steps instead of the suite's."),
     size: int = typer.Option(None, "--size", help="Image size in pixels instead of the suite's."),
@@ -203,6 +210,7 @@ def plan(
         methods=names,
         limit=limit,
         seeds=seeds,
+        attack_budget=attack_budget,
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         steps=steps,
