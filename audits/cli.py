@@ -1,4 +1,5 @@
-"""The `scapre-audit` command line. Each command lives in its own module; this file wires them.
+"""The `scapre-audit` command line. Each command lives in its own module of `audits.commands`;
+this file wires them and turns errors into one line.
 
 Errors a user can act on (AuditError, ScaPreError) and failures of the environment (OSError:
 disk full, read-only or missing folders) print one line, `error: ...`, with control characters
@@ -61,27 +62,20 @@ def _print_version() -> None:
 
 
 def _register_commands() -> None:
-    from audits import claims_cmd, erase_cmd, run_cmd
-    from audits.suites_cli import suite_app
+    """One command a module in `audits.commands`, named after it."""
+    from audits.commands import claims, erase, plan, report, run, score, status
+    from audits.commands.list import list_app
+    from audits.commands.suite import suite_app
 
-    app.command("erase")(erase_cmd.erase)
-    list_app = typer.Typer(no_args_is_help=True, help="List what this version provides.")
-    list_app.command("erasers")(_list_erasers)
+    app.command("erase")(erase.erase)
     app.add_typer(list_app, name="list")
     app.add_typer(suite_app, name="suite")
-    run_cmd.register(app)
-    claims_cmd.register(app)
-    from reports.cli import report
-
-    app.command("report")(report)
-
-
-def _list_erasers() -> None:
-    """List the erasure methods: name, version, complete or PARTIAL, what each edits."""
-    from audits.erasers.catalog import eraser_catalog, format_catalog
-
-    for line in format_catalog(eraser_catalog()):
-        typer.echo(line)
+    app.command("run")(run.run)
+    app.command("plan")(plan.plan)
+    app.command("status")(status.status)
+    app.command("score")(score.score)
+    app.command("claims")(claims.claims)
+    app.command("report")(report.report)
 
 
 def main(argv: list[str] | None = None) -> None:

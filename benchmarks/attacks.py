@@ -27,14 +27,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audits.attacks.base import AttackContext, Source  # noqa: E402
+from audits.attacks.base import AttackContext  # noqa: E402
+from audits.case import Case  # noqa: E402
 from audits.registry import ATTACKS, ERASERS  # noqa: E402
 
 TOY = ROOT / "audits" / "toyworld" / "weights" / "pipeline"
 SAMPLING = {"sampler": "dpmsolver++", "steps": 20, "guidance_scale": 7.5, "height": 32, "width": 32}
 
 
-def kv_context(pipe, concept: str, sources: list[Source], delta: dict) -> AttackContext:
+def kv_context(pipe, concept: str, sources: list[Case], delta: dict) -> AttackContext:
     from audits.erasers.matrices import kv_matrices
 
     mats, _, dev = kv_matrices(pipe, ("to_v", "to_k"), torch.float64, "cpu")
@@ -62,8 +63,8 @@ def tier1_sd15(repeats: int) -> dict:
     concept = "golden retriever"
     edit = ERASERS.get("uce").from_config({}).erase(pipe, [concept], device="cpu")
     sources = [
-        Source("target", 0, f"a photo of a {concept}", (0,)),
-        Source("target", 1, concept, (0,)),
+        Case("target", 0, f"a photo of a {concept}", (0,)),
+        Case("target", 1, concept, (0,)),
     ]
     ctx = kv_context(pipe, concept, sources, edit.weights)
     recover = ATTACKS.get("embedding_recovery").from_params("recover", {})
@@ -84,8 +85,8 @@ def tier1_sd15(repeats: int) -> dict:
         for c in eight:
             shared.concept = c
             shared.sources = [
-                Source("target", 0, f"a photo of a {c}", (0,)),
-                Source("target", 1, c, (0,)),
+                Case("target", 0, f"a photo of a {c}", (0,)),
+                Case("target", 1, c, (0,)),
             ]
             recover.run(shared)
 
@@ -112,7 +113,7 @@ def tier2_toyworld(repeats: int) -> dict:
     pipe, _ = load_pipeline(str(TOY), device="cpu")
     concept = "red circle"
     delta = ERASERS.get("uce").from_config({}).erase(pipe, [concept], device="cpu").weights
-    ctx = kv_context(pipe, concept, [Source("target", 0, "a red circle", (0,))], delta)
+    ctx = kv_context(pipe, concept, [Case("target", 0, "a red circle", (0,))], delta)
     ctx.sampling = SAMPLING
     params = {"budget": 20, "seed": 0, "length": 3, "lr": 0.05}
     attack = ATTACKS.get("unlearndiffatk").from_params("unlearndiffatk", params)

@@ -148,7 +148,7 @@ def plain_loop(model: Path, prompts: list[str], args) -> dict:
     ).to(args.device)
     pipe.set_progress_bar_config(disable=True)
     sys.path.insert(0, str(ROOT))
-    from audits.run.generate_stage import set_scheduler
+    from audits.models.sampling import set_scheduler
 
     set_scheduler(pipe, args.sampler)  # the very scheduler the engine builds
     work = [(p, s) for p in prompts for s in range(args.seeds)]

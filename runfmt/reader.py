@@ -330,7 +330,9 @@ class Plan(_Row):
     sampling: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _plan(data: Any, where: _Where) -> Plan:
+def _plan(data: Any, where: _Where, complete: bool = False) -> Plan:
+    """plan.json checked; `complete` also requires every field the engine rebuilds its plan
+    from (`status`, `score`), where the report needs fewer."""
     data = _object(data, where)
     for key in ("edits", "groups", "probes"):
         if key not in data:
@@ -339,11 +341,16 @@ def _plan(data: Any, where: _Where) -> Plan:
     for i, edit in enumerate(where.items(data["edits"], "dict")):
         at = where.at("edits").at(i)
         concepts = at.items(edit.get("concepts") or [], "str")
+        if complete:
+            for key in ("kind", "version"):
+                at.value(edit, key, "str", required=True, null=False)
+            at.value(edit, "config", "dict", required=True, null=False)
+            at.at("concepts").items(at.value(edit, "concepts", "list", required=True), "str")
         edits.append(
             PlanEdit(
                 data=edit,
                 edit_id=at.value(edit, "edit_id", "str", required=True, null=False),
-                method=at.value(edit, "method", "str") or "",
+                method=at.value(edit, "method", "str", required=complete) or "",
                 concepts=tuple(concepts),
             )
         )
@@ -356,7 +363,7 @@ def _plan(data: Any, where: _Where) -> Plan:
                 edit_id=at.value(group, "edit_id", "str", required=True, null=False),
                 method=at.value(group, "method", "str", required=True, null=False),
                 erase_set=at.value(group, "erase_set", "str", required=True, null=False),
-                erase_set_size=at.value(group, "erase_set_size", "int") or 0,
+                erase_set_size=at.value(group, "erase_set_size", "int", required=complete) or 0,
                 concepts=tuple(at.at("concepts").items(group.get("concepts") or [], "str")),
             )
         )
@@ -364,10 +371,17 @@ def _plan(data: Any, where: _Where) -> Plan:
     for name, probe in _object(data["probes"], where.at("probes")).items():
         at = where.at("probes").at(name)
         probe = _object(probe, at)
+        if complete:
+            for key in ("name", "purpose", "prompt_set_sha256", "source"):
+                at.value(probe, key, "str", required=True, null=False)
         cases = []
         for j, case in enumerate(at.at("cases").items(probe.get("cases") or [], "dict")):
             cat = at.at("cases").at(j)
             seeds = cat.at("seeds").items(case.get("seeds") or [], "int")
+            if complete:
+                cat.value(case, "probe", "str", required=True, null=False)
+                cat.value(case, "index", "int", required=True, null=False)
+                cat.at("seeds").items(cat.value(case, "seeds", "list", required=True), "int")
             cases.append(
                 PlanCase(
                     data=case,
@@ -382,10 +396,17 @@ def _plan(data: Any, where: _Where) -> Plan:
             purpose=at.value(probe, "purpose", "str") or name,
             cases=tuple(cases),
         )
-    sampling = where.value(data, "sampling", "dict") or {}
+    sampling = where.value(data, "sampling", "dict", required=complete) or {}
+    for i, unit in enumerate(where.value(data, "attacks", "list") or []):
+        _object(unit, where.at("attacks").at(i))
     return Plan(
         data=data, edits=tuple(edits), groups=tuple(groups), probes=probes, sampling=sampling
     )
+
+
+def read_plan(file: Path, *, complete: bool = False) -> Plan:
+    """plan.json checked (`complete`: every field the engine's plan is rebuilt from)."""
+    return _plan(_read(file, PLAN), _Where(file), complete)
 
 
 @dataclass(frozen=True, eq=False)
@@ -670,7 +691,7 @@ def read_run(path: Path | str, *, manifest_required: bool = False) -> Run:
         raise RunFormatError(f"{root} is not a run directory (no such folder)")
     layout = RunDir(root)
     results, metrics, reported = read_results(layout.results)
-    plan = _plan(_read(layout.plan, PLAN), _Where(layout.plan))
+    plan = read_plan(layout.plan)
     if layout.manifest.exists() or manifest_required:
         manifest = read_manifest(layout.manifest)
     else:

@@ -4,7 +4,8 @@
 - `runfmt` (the run-folder format) imports nothing of the project, and never torch or numpy;
 - `reports` imports only `runfmt` of the project, and never torch or numpy;
 - `scapre` (the solver) imports nothing of the project but itself;
-- no package of `audits` imports a command module (`audits.cli`, `audits.*_cmd`, `reports.cli`);
+- no module of the engine imports a command (`audits.commands.*`, `audits.cli`): the commands
+  sit on top, and every command is a module of `audits.commands`;
 - no cycle among the packages `audits.run`, `audits.claims` and `audits.attacks`.
 """
 
@@ -19,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ("audits", "reports", "runfmt", "scapre")
-COMMANDS = ("audits.cli", "audits.erase_cmd", "audits.run_cmd", "audits.claims_cmd")
+COMMANDS = ("audits.cli", "audits.commands")
 
 
 def _module_name(path: Path) -> str:
@@ -77,15 +78,29 @@ def test_the_solver_imports_only_itself():
     assert _offenders("scapre", {"scapre"}) == []
 
 
+def _is_command(module: str) -> bool:
+    return any(module == c or module.startswith(c + ".") for c in COMMANDS)
+
+
 def test_no_engine_module_imports_a_command():
     bad = []
-    for module, names in imports("audits").items():
-        if module in COMMANDS:
-            continue
-        for target in names:
-            if any(target == c or target.startswith(c + ".") for c in (*COMMANDS, "reports.cli")):
-                bad.append(f"{module} imports {target}")
+    for package in PROJECT:
+        for module, names in imports(package).items():
+            if _is_command(module):
+                continue
+            bad += [f"{module} imports {t}" for t in names if _is_command(t)]
     assert sorted(set(bad)) == []
+
+
+def test_commands_live_in_one_place():
+    """No command module outside `audits.commands` (the old `*_cmd` / `*_cli` names)."""
+    stray = [
+        str(p.relative_to(ROOT))
+        for package in PROJECT
+        for p in (ROOT / package).rglob("*.py")
+        if p.stem.endswith(("_cmd", "_cli")) or (p.stem == "cli" and p.parent.name != "audits")
+    ]
+    assert stray == []
 
 
 def _package_of(module: str) -> str | None:
@@ -115,7 +130,7 @@ def test_no_cycle_among_run_claims_and_attacks():
 
 def test_importing_the_report_loads_neither_torch_nor_the_engine():
     code = (
-        "import sys, reports.build, reports.cli\n"
+        "import sys, reports.build\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'audits', 'scapre'))\n"
         "assert not bad, bad\n"
     )

@@ -17,7 +17,8 @@ from typing import Any
 
 import torch
 
-from audits.attacks.base import AttackError, Source
+from audits.attacks.base import AttackError
+from audits.case import Case
 from runfmt.atomic import read_json, sha256_file, write_bytes, write_json
 from runfmt.schemas import ARTIFACT_SCHEMA
 
@@ -59,34 +60,34 @@ def load_embeds(folder: Path, record: dict[str, Any]) -> torch.Tensor:
     return load_file(str(folder / record["embeds_file"]))["prompt_embeds"]
 
 
-def artifact_sources(folder: Path, limit: int | None) -> dict[str, list[Source]]:
+def artifact_sources(folder: Path, limit: int | None) -> dict[str, list[Case]]:
     """concept -> the saved adversarial inputs of every record in `folder`, as replay sources."""
     records = [read_json(p) for p in sorted(folder.glob("*.json"))]
     records = [r for r in records if r and r.get("schema") == ARTIFACT_SCHEMA]
     if not records:
         raise AttackError(f"no attack artifacts (*.json records) in {folder}")
-    out: dict[str, list[Source]] = {}
+    out: dict[str, list[Case]] = {}
     for rec in records:
         name = f"artifact:{rec['attack']['name']}/{rec['unit_id']}"
         for i, src in enumerate(rec["sources"]):
             seeds = tuple(src["seeds"])
             if rec.get("embeds_file"):
-                source = Source(
+                source = Case(
                     name,
                     i,
                     src["prompt"],
                     seeds,
-                    rec["rows_sha256"][i],
-                    str(folder / rec["embeds_file"]),
-                    i,
+                    embeds_sha256=rec["rows_sha256"][i],
+                    embeds_file=str(folder / rec["embeds_file"]),
+                    embeds_row=i,
                 )
             else:
-                source = Source(name, i, rec["prompts"][i], seeds)
+                source = Case(name, i, rec["prompts"][i], seeds)
             out.setdefault(rec["concept"], []).append(source)
     return {c: s[:limit] if limit else s for c, s in out.items()}
 
 
-def load_rows(sources: list[Source]) -> torch.Tensor:
+def load_rows(sources: list[Case]) -> torch.Tensor:
     """The saved embedding rows the sources name, each checked against its sha256."""
     from safetensors.torch import load_file
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from audits.case import Case
 from audits.errors import AuditError
 from scapre.fields import TypedConfig
 
@@ -43,24 +44,6 @@ class AttackParams(TypedConfig):
     prefix_fields: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
-class Source:
-    """One source prompt of the attacked concept, with the seeds its images use."""
-
-    probe: str
-    index: int
-    prompt: str
-    seeds: tuple[int, ...]
-    embeds_sha256: str = ""  # a saved embedding row being replayed (its content)
-    embeds_file: str = ""  # where that row is read from (never part of an identity)
-    embeds_row: int = -1
-
-    def identity(self) -> dict:
-        out = {"probe": self.probe, "index": self.index, "prompt": self.prompt}
-        out["seeds"] = list(self.seeds)
-        return out | ({"embeds_sha256": self.embeds_sha256} if self.embeds_sha256 else {})
-
-
 @dataclass
 class AttackContext:
     """What an attack may read for one (edit, concept). `original` and `edited` map every
@@ -68,7 +51,7 @@ class AttackContext:
 
     pipe: Any
     concept: str
-    sources: list[Source]
+    sources: list[Case]
     original: dict[str, torch.Tensor]
     edited: dict[str, torch.Tensor]
     edited_names: tuple[str, ...]
@@ -143,11 +126,11 @@ class Attack(ABC):
 
     def sources(self, suite, cases_by_probe, probes: tuple[str, ...], limit: int | None, seeds=()):
         """(concept -> sources) this attack starts from: by default the cases of its probes."""
-        out: dict[str, list[Source]] = {}
+        out: dict[str, list[Case]] = {}
         for probe in probes:
             for case in cases_by_probe[probe]:
                 out.setdefault(case.concept, []).append(
-                    Source(probe, case.index, case.prompt, tuple(case.seeds))
+                    Case(probe, case.index, case.prompt, tuple(case.seeds))
                 )
         return out
 

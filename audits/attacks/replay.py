@@ -26,8 +26,8 @@ from audits.attacks.base import (
     AttackError,
     AttackOutput,
     AttackParams,
-    Source,
 )
+from audits.case import Case
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def resolve(path: str, suite_root: Path | None, what: str) -> Path:
 
 def read_prompt_csv(
     path: Path, prompt_column: str, concept_column: str, seeds: tuple[int, ...]
-) -> dict[str, list[Source]]:
+) -> dict[str, list[Case]]:
     """concept -> sources, one per CSV row (row numbers count data rows from 1)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -69,11 +69,11 @@ def read_prompt_csv(
             rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise AttackError(f"cannot read prompt file {path}: {err}") from None
-    out: dict[str, list[Source]] = {}
+    out: dict[str, list[Case]] = {}
     for i, row in enumerate(rows, start=1):
         prompt, concept = (row.get(prompt_column) or "").strip(), (row.get(concept_column) or "")
         if prompt:
-            out.setdefault(concept.strip(), []).append(Source("csv", i, prompt, seeds))
+            out.setdefault(concept.strip(), []).append(Case("csv", i, prompt, seeds))
     return out
 
 

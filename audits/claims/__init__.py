@@ -7,9 +7,10 @@ Reads only saved JSON (results.json, edits/*/edit.json, manifest.json) and never
 so the report can use it. Definitions are in docs/claims.md.
 """
 
-from audits.claims.checks import VERDICTS, check_claims
+from audits.claims.checks import check_claims
 from audits.claims.reported import REPORTED_SCHEMA, load_reported, reported_for_profile
 from audits.claims.rundir import format_claims, read_run, write_claims
+from audits.claims.verdicts import VERDICTS
 from runfmt.schemas import CLAIMS_SCHEMA
 
 __all__ = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from audits.claims.checks import method_capacity
+from audits.claims.capacity import method_capacity
 
 WIDTH, HEIGHT, PAD = 560, 320, 48
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")

@@ -8,10 +8,11 @@ not attacked: its renders of every unit's inputs are the base rate beside each r
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from audits.attacks.base import Attack, AttackError, Source
+from audits.attacks.base import Attack, AttackError
+from audits.case import Case
 from audits.errors import AuditError
 from audits.run.identity import identity_hash, short
 
@@ -30,14 +31,19 @@ class AttackUnit:
     edit_id: str
     method: str
     concept: str
-    sources: tuple[Source, ...]
+    sources: tuple[Case, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        return out | {
+            "params": dict(self.params),
+            "probes": list(self.probes),
+            "sources": [s.to_source() for s in self.sources],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AttackUnit:
-        sources = tuple(Source(**{**s, "seeds": tuple(s["seeds"])}) for s in data["sources"])
+        sources = tuple(Case.from_json(s) for s in data["sources"])
         return cls(**{**data, "probes": tuple(data["probes"]), "sources": sources})
 
 

@@ -13,7 +13,7 @@ written only by the generate stage (its group there may differ in size).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -24,20 +24,8 @@ from audits.errors import AuditError
 from audits.run.attack_plan import AttackUnit
 from audits.run.identity import identity_hash, short
 from audits.run.plan import RunPlan
-from runfmt.atomic import sha256_bytes, write_bytes, write_json
+from audits.run.render import RenderImage, RenderJob, mine, render
 from runfmt.layout import RunDir
-from runfmt.schemas import IMAGE_SCHEMA
-
-
-@dataclass(frozen=True)
-class AttackImage:
-    """One render of one adversarial input: (unit, source index, seed) on one edit."""
-
-    image_id: str
-    source: int
-    seed: int
-    prompt: str  # the adversarial prompt, or the source prompt of an embedding
-    owned: bool = True  # False: a generated image, made (and written) by the generate stage
 
 
 def artifact_folder(run: RunDir, unit: AttackUnit):
@@ -51,26 +39,31 @@ def embeds_image_id(edit_id: str, row_sha256: str, seed: int, sampling: dict[str
 
 def unit_images(
     plan: RunPlan, unit: AttackUnit, record: dict, edit_id: str, sources: bool = False
-) -> list[AttackImage]:
+) -> list[RenderImage]:
     """Every image of one unit on one edit, in source then seed order; with `sources`, the
-    plain source prompts' images instead (the base model's gate for embedding attacks)."""
+    plain source prompts' images instead (the base model's gate for embedding attacks). A
+    prompt the generation plan also makes is not owned: the generate stage writes it."""
     from audits.run.plan import group_sizes
 
     inputs = [(i, seed) for i, source in enumerate(unit.sources) for seed in source.seeds]
     rows = [
         n for n in group_sizes(len(inputs), int(plan.sampling["micro_batch"])) for _ in range(n)
     ]
+    embeds = bool(record.get("embeds_file")) and not sources
     out = []
     for (i, seed), size in zip(inputs, rows, strict=True):
         source = unit.sources[i]
-        if record.get("embeds_file") and not sources:
+        extra: dict = {"attack": {"unit_id": unit.unit_id, "attack": unit.attack, "source": i}}
+        if embeds:
             sampling = {**plan.sampling, "micro_batch": size}
             image_id = embeds_image_id(edit_id, record["rows_sha256"][i], seed, sampling)
-            out.append(AttackImage(image_id, i, seed, source.prompt))
+            extra["prompt_embeds_sha256"] = record["rows_sha256"][i]
+            out.append(RenderImage(image_id, source.prompt, seed, True, i, extra))
             continue
         prompt = source.prompt if sources else record["prompts"][i]
         owned = plan.group_rows(prompt, seed) is None
-        out.append(AttackImage(plan.image_id(edit_id, prompt, seed, size), i, seed, prompt, owned))
+        image_id = plan.image_id(edit_id, prompt, seed, size)
+        out.append(RenderImage(image_id, prompt, seed, owned, i, extra))
     return out
 
 
@@ -160,10 +153,10 @@ def _compute(run: RunDir, unit: AttackUnit, ctx: AttackContext) -> None:
 
 
 # -- rendering ------------------------------------------------------------------------------
-def render_jobs(run: RunDir, plan: RunPlan) -> list[tuple[AttackUnit, dict, str, bool, list]]:
-    """(unit, record, rendering edit, embeddings?, fixed image group) for every group, in plan
-    order: the adversarial inputs on the edit and on the base model, and for embedding attacks
-    the plain source prompts on the base model too."""
+def render_jobs(run: RunDir, plan: RunPlan) -> list[RenderJob]:
+    """Every fixed image group of every unit, in plan order: the adversarial inputs on the
+    edit and on the base model, and for embedding attacks the plain source prompts on the base
+    model too. Groups of one unit, edit and kind of input may share a pipeline call."""
     from audits.run.plan import cut
 
     size = int(plan.sampling["micro_batch"])
@@ -175,94 +168,21 @@ def render_jobs(run: RunDir, plan: RunPlan) -> list[tuple[AttackUnit, dict, str,
         sets = [(unit.edit_id, embeds, False), (ref, embeds, False)]
         if embeds:
             sets.append((ref, False, True))
+        folder = artifact_folder(run, unit)
         for edit_id, with_embeds, sources in sets:
             images = unit_images(plan, unit, record, edit_id, sources)
-            jobs += [(unit, record, edit_id, with_embeds, g) for g in cut(images, size)]
+            label = f"render attack {unit.attack}/{unit.unit_id} on {edit_id}"
+            loader = partial(load_embeds, folder, record) if with_embeds else None
+            share = (unit.unit_id, with_embeds)
+            jobs += [RenderJob(edit_id, tuple(g), label, share, loader) for g in cut(images, size)]
     return jobs
 
 
 def render_attacks(run: RunDir, plan: RunPlan, pipe, batch_size: int, say, ranks=None) -> int:
     """Render every group of this rank with an image not done; return images written."""
-    from audits.models.sampling import set_scheduler
-    from audits.run.erase_stage import load_delta
-    from audits.run.progress import progress_bar
-    from scapre import applied
-
-    jobs = [
-        job
-        for i, job in enumerate(render_jobs(run, plan))
-        if (ranks is None or ranks.mine(i))
-        and any(im.owned and not run.image_done(job[2], im.image_id) for im in job[4])
-    ]
-    total = sum(len(job[4]) for job in jobs)
+    jobs = mine(run, render_jobs(run, plan), ranks)
+    total = sum(len(job.images) for job in jobs)
     if not total:
         return 0
-    set_scheduler(pipe, plan.sampling["sampler"])
     say(f"render {total} attack image(s)")
-    per_call = max(1, batch_size // int(plan.sampling["micro_batch"]))
-    written = 0
-    with progress_bar("attack images", total, "images") as advance:
-        # consecutive groups with the same edit and unit share a pipeline call
-        start = 0
-        while start < len(jobs):
-            unit, record, edit_id, embeds, _ = jobs[start]
-            end = start + 1
-            while end < len(jobs) and end - start < per_call and _same(jobs[end], jobs[start]):
-                end += 1
-            call = jobs[start:end]
-            groups = [j[4] for j in call]
-            with applied(pipe, load_delta(run, edit_id)):
-                written += _render(run, plan, pipe, unit, record, edit_id, embeds, groups)
-            advance(sum(len(g) for g in groups))
-            start = end
-    return written
-
-
-def _same(a, b) -> bool:
-    """Two groups may share a pipeline call: same unit, edit and kind of input."""
-    return a[0] == b[0] and a[2] == b[2] and a[3] == b[3]
-
-
-def _render(run, plan, pipe, unit, record, edit_id, with_embeds, groups) -> int:
-    from audits.run.generate_stage import generate_batch, render_png
-
-    batch = [im for g in groups for im in g]
-    sizes = [len(g) for g in groups]
-    seeds = [im.seed for im in batch]
-    embeds = None
-    if with_embeds:
-        rows = load_embeds(artifact_folder(run, unit), record)
-        embeds = rows[[im.source for im in batch]].to(pipe.unet.device, pipe.unet.dtype)
-    try:
-        pictures = generate_batch(
-            pipe,
-            [im.prompt for im in batch],
-            seeds,
-            plan.sampling,
-            sizes,
-            prompt_embeds=embeds,
-        )
-    except (RuntimeError, ValueError) as err:
-        raise AuditError(f"render attack {unit.attack}/{unit.unit_id} on {edit_id}: {err}") from err
-    written = 0
-    rows = [len(g) for g in groups for _ in g]
-    for im, picture, size in zip(batch, pictures, rows, strict=True):
-        if not im.owned or run.image_done(edit_id, im.image_id):
-            continue
-        data = render_png(picture)
-        image_record = {
-            "schema": IMAGE_SCHEMA,
-            "image_id": im.image_id,
-            "edit_id": edit_id,
-            "prompt": im.prompt,
-            "seed": im.seed,
-            "sha256": sha256_bytes(data),
-            "sampling": {**plan.sampling, "micro_batch": size},
-            "attack": {"unit_id": unit.unit_id, "attack": unit.attack, "source": im.source},
-        }
-        if embeds is not None:
-            image_record["prompt_embeds_sha256"] = record["rows_sha256"][im.source]
-        write_bytes(run.image_png(edit_id, im.image_id), data)
-        write_json(run.image_record(edit_id, im.image_id), image_record)
-        written += 1
-    return written
+    return render(run, plan.sampling, pipe, jobs, batch_size, "attack images")

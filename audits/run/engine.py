@@ -111,7 +111,8 @@ def _remove_if_only_lock(out: Path) -> None:
 
 
 def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
-    from audits.run.generate_stage import numerics, sampling_dtype
+    from audits.models.sampling import sampling_dtype
+    from audits.run.generate_stage import numerics
     from audits.run.manifest import write_manifest
     from runfmt.atomic import clean_leftovers, write_json
 

@@ -10,10 +10,11 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from audits.case import Case
 from audits.errors import AuditError
 from audits.run.identity import canonical, edit_identity, image_identity, short
 from audits.suites import Suite, expand_erase_sets
-from audits.suites.spec import MethodSpec
+from audits.suites.specs.methods import MethodSpec
 
 REFERENCE = "none"
 
@@ -31,18 +32,6 @@ class EditUnit:
 
 
 @dataclass(frozen=True)
-class Case:
-    """One prompt of a probe, numbered within the probe (the bootstrap's cluster)."""
-
-    probe: str
-    index: int
-    prompt: str
-    seeds: tuple[int, ...]
-    concept: str
-    family: str
-
-
-@dataclass(frozen=True)
 class ProbePlan:
     """The cases of one probe as this run uses them, with the prompt set's hash and source."""
 
@@ -53,6 +42,9 @@ class ProbePlan:
     source: str
     source_reason: str = ""
     n_cases_total: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "cases": [c.to_plan() for c in self.cases]}
 
 
 @dataclass(frozen=True)
@@ -145,7 +137,7 @@ class RunPlan:
     def to_json(self) -> dict[str, Any]:
         return {
             "edits": [asdict(e) for e in self.edits],
-            "probes": {n: asdict(p) for n, p in self.probes.items()},
+            "probes": {n: p.to_json() for n, p in self.probes.items()},
             "groups": [asdict(g) for g in self.groups],
             "sampling": self.sampling,
             "attacks": [u.to_json() for u in self.attacks],
@@ -189,7 +181,7 @@ def plan_probe(
         Case(name, i, c.prompt, first_seeds(c.seeds, seeds), c.concept, c.family)
         for i, c in enumerate(kept)
     )
-    digest = hashlib.sha256(canonical([asdict(c) for c in cases]).encode()).hexdigest()
+    digest = hashlib.sha256(canonical([c.to_plan() for c in cases]).encode()).hexdigest()
     return ProbePlan(name, spec.purpose, cases, digest, source, reason, len(raw))
 
 
@@ -302,7 +294,7 @@ def plan_from_json(data: dict[str, Any]) -> RunPlan:
     order = [n for n in data.get("probe_order") or [] if n in data["probes"]]
     for name in order + [n for n in data["probes"] if n not in order]:
         p = data["probes"][name]
-        cases = tuple(Case(**{**c, "seeds": tuple(c["seeds"])}) for c in p["cases"])
+        cases = tuple(Case.from_json(c) for c in p["cases"])
         probes[name] = ProbePlan(**{**p, "cases": cases})
     groups = [Group(**{**g, "concepts": tuple(g["concepts"])}) for g in data["groups"]]
     from audits.run.attack_plan import AttackUnit

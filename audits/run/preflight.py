@@ -110,7 +110,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 # -- the checks ---------------------------------------------------------------------------
 def sampler_item(sampler: str, steps: int) -> Item:
-    from audits.run.generate_stage import check_sampler
+    from audits.models.sampling import check_sampler
 
     try:
         check_sampler(sampler, steps)
@@ -252,7 +252,9 @@ def _probe_plans(suite: Suite, profile: str, limit: int | None, cap: int | None 
     its fallback when offline, else as its declared `limit` rows (or the fallback's size)."""
     import hashlib
 
-    from audits.run.plan import Case, ProbePlan, first_seeds, plan_probe
+    from audits.case import Case
+    from audits.run.identity import canonical
+    from audits.run.plan import ProbePlan, first_seeds, plan_probe
     from audits.suites.cases import expand_table
     from audits.suites.remote import offline
 
@@ -272,10 +274,8 @@ def _probe_plans(suite: Suite, profile: str, limit: int | None, cap: int | None 
             raw = [(f"<{spec.dataset.id} row {i}>", seeds) for i in range(spec.dataset.limit)]
             source = "estimate"
         kept = raw[:limit] if limit else raw
-        cases = tuple(
-            Case(name, i, p, first_seeds(s, cap), "", "") for i, (p, s) in enumerate(kept)
-        )
-        digest = hashlib.sha256(repr(cases).encode()).hexdigest()
+        cases = tuple(Case(name, i, p, first_seeds(s, cap)) for i, (p, s) in enumerate(kept))
+        digest = hashlib.sha256(canonical([c.to_plan() for c in cases]).encode()).hexdigest()
         out[name] = ProbePlan(name, spec.purpose, cases, digest, source, "", len(raw))
     return out
 
@@ -329,7 +329,7 @@ def estimate_work(plan, rate: float) -> dict[str, Any]:
 
 def preflight(req: RunRequest, rate: float = DEFAULT_RATE) -> Preflight:
     """The whole preflight for one `run` request; loads no model and downloads nothing."""
-    from audits.run.generate_stage import sampling_dtype
+    from audits.models.sampling import sampling_dtype
     from audits.run.plan import plan_run, select_methods
     from audits.run.selection import check_options, selected, selected_attacks
     from audits.suites import load_suite

@@ -125,6 +125,7 @@ def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
                     "erase_sets": list(p.erase_sets),
                     "methods": list(p.methods),
                 }
+                | ({"claims": list(p.claims)} if p.claims else {})
                 for name, p in suite.profiles.items()
             },
             "generation": {"steps": gen.steps, "height": gen.height, "width": gen.width},

@@ -13,17 +13,18 @@ from runfmt.layout import MANIFEST, RunDir, run_manifest
 
 
 def open_run(path: Path) -> tuple[RunDir, dict[str, Any], RunPlan]:
-    from audits.filecheck import IDENTITY, PLAN, check_file
+    """The run folder's manifest and plan, checked by the run-folder format's reader (a
+    tampered file is one line naming file and field)."""
+    from runfmt.reader import read_manifest, read_plan
 
     run = RunDir(Path(path))
-    manifest = run_manifest(run.root)
-    if manifest is None:
+    if run_manifest(run.root) is None:
         raise AuditError(f"{path} is not a scapre-audit run directory (no valid {MANIFEST})")
-    check_file(manifest, IDENTITY, run.manifest)
-    plan = read_json(run.plan)
-    if not isinstance(plan, dict):
+    manifest = read_manifest(run.manifest)
+    if not run.plan.is_file():
         raise AuditError(f"{path} has no readable plan.json; rerun `scapre-audit run`")
-    return run, manifest, plan_from_json(check_file(plan, PLAN, run.plan))
+    plan = read_plan(run.plan, complete=True)
+    return run, dict(manifest.data), plan_from_json(dict(plan.data))
 
 
 def incomplete_images(run: RunDir, plan: RunPlan) -> list[str]:
@@ -122,12 +123,12 @@ def status(path: Path) -> list[str]:
         lines.append(f"attack    {made}/{len(plan.attacks)} unit(s)")
     score_files = list((run.root / "scores").glob("*/*/*.json"))
     lines.append(f"score     {len(score_files)} score file(s)")
-    results = read_json(run.results)
-    if isinstance(results, dict):
-        from audits.filecheck import RESULTS, check_file
+    results = None
+    if run.results.is_file():
+        from runfmt.reader import read_results
 
-        check_file(results, RESULTS, run.results)
-    n = len(results["metrics"]) if isinstance(results, dict) else 0
+        results = read_results(run.results)[0]
+    n = len(results["metrics"]) if results else 0
     lines.append(
         f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 
 from audits.errors import AuditError
-from audits.suites.spec import ScorerSpec
+from audits.suites.specs.evaluation import ScorerSpec
 from scapre.fields import TypedConfig
 
 
@@ -30,6 +30,14 @@ class ScorerParams(TypedConfig):
     error: ClassVar[type[Exception]] = AuditError
     prefix_fields: ClassVar[bool] = False
 
+    def only(self, key: str, allowed: tuple[Any, ...]) -> None:
+        """Refuse a value of `key` that this kind's code does not support (None: not given),
+        so every declared param is honoured or refused, never ignored."""
+        value = getattr(self, key)
+        if value is not None and value not in allowed:
+            shown = ", ".join(str(a) for a in allowed)
+            raise self.fail(key, f"{key}: {value!r} is not supported (use {shown})")
+
 
 @dataclass(frozen=True)
 class ClipParams(ScorerParams):
@@ -39,6 +47,10 @@ class ClipParams(ScorerParams):
     model: str | None = None
     pretrained: str | None = None
     model_config: str | None = None
+    quick_gelu: bool | None = None  # true: build QuickGELU whatever the config says
+
+    def validate(self) -> None:
+        self.only("quick_gelu", (True,))
 
 if TYPE_CHECKING:
     from audits.evaluator_weights import ScorerNeeds

@@ -30,6 +30,10 @@ class CLIPZeroShotParams(ClipParams):
     label_templates: tuple[str, ...] = ()  # an older name of `templates`
     top_k: int = 1
 
+    def validate(self) -> None:
+        super().validate()
+        self.only("top_k", (1,))
+
 
 class CLIPZeroShot(Scorer):
     params_class = CLIPZeroShotParams

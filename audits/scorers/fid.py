@@ -83,6 +83,12 @@ class FIDParams(ClipParams):
     fallback_features: str | None = None
     reference: str = "base"
 
+    def validate(self) -> None:
+        super().validate()
+        self.only("features", FEATURES)
+        self.only("fallback_features", FEATURES)
+        self.only("reference", ("base",))
+
 
 @dataclass(frozen=True)
 class KIDParams(FIDParams):

@@ -86,6 +86,11 @@ class ImageDistanceParams(ClipParams):
     distance: str = "pixel-rmse"
     net: str | None = None
 
+    def validate(self) -> None:
+        super().validate()
+        self.only("distance", (*DISTANCES, *ALIASES))
+        self.only("net", tuple(LPIPS_NETS))
+
 
 class ImageDistance(Scorer):
     params_class = ImageDistanceParams

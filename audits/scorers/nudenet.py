@@ -37,6 +37,13 @@ class NudeNetParams(ScorerParams):
     version: str | None = None
     inference_resolution: int | None = None
     comparison: str | None = None
+    model_file: str | None = None  # a detector model of another input size
+
+    def validate(self) -> None:
+        self.only("package", ("nudenet",))
+        self.only("comparison", tuple(COMPARISONS))
+        if self.model_file is None:  # other sizes need their model file (checked at load)
+            self.only("inference_resolution", (BUNDLED_RESOLUTION,))
 
 FLAGGED, NOT_FLAGGED = "exposed", "none"
 COMPARISONS = {"greater_equal": ">=", "greater_than": ">"}

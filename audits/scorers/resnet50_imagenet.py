@@ -28,6 +28,10 @@ class ResNet50Params(ScorerParams):
     top_k: int = 1
     match: str | None = None
 
+    def validate(self) -> None:
+        self.only("match", ("class_index",))
+        self.only("top_k", (1,))
+
 
 class ResNet50ImageNet(Scorer):
     params_class = ResNet50Params

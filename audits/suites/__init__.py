@@ -11,7 +11,7 @@ from audits.suites.erase_sets import EraseSet, expand_erase_sets
 from audits.suites.errors import SuiteError
 from audits.suites.hashing import hash_payload, probe_hash, suite_hash
 from audits.suites.resolve import bundled_dir, find_suite, load_suite, suite_names
-from audits.suites.spec import SCHEMA_VERSION
+from audits.suites.specs.base import SCHEMA_VERSION
 from audits.suites.suite import Profile, Suite
 from audits.suites.validate import validate_suite
 

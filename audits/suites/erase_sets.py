@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from audits.suites.spec import ConceptSet, EraseSetSpec
+from audits.suites.specs.concepts import ConceptSet, EraseSetSpec
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from audits.suites.cases import PromptCase, expand_table
-from audits.suites.spec import Condition, DatasetSource, GenerationSpec, ProbeSpec
+from audits.case import Case
+from audits.suites.cases import expand_table
+from audits.suites.specs.model import GenerationSpec
+from audits.suites.specs.probes import Condition, DatasetSource, ProbeSpec
 from audits.suites.suite import Suite
 
 _TRUE = ("1", "true", "yes", "on")
@@ -24,7 +26,7 @@ _TRUE = ("1", "true", "yes", "on")
 class RemotePrompts:
     """The cases of a remote probe and where they came from."""
 
-    cases: list[PromptCase]
+    cases: list[Case]
     source: str
     reason: str
     dataset: DatasetSource
@@ -95,7 +97,7 @@ def load_hf_prompts(suite: Suite, probe: ProbeSpec, generation: GenerationSpec) 
             reason = f"loading {source.id} failed: {type(err).__name__}: {err}".splitlines()[0]
         else:
             seeds = probe.seeds or generation.seeds
-            cases = [PromptCase(probe.name, p, seeds, source=source.id) for p in prompts]
+            cases = [Case(probe.name, i, p, seeds, origin=source.id) for i, p in enumerate(prompts)]
             if probe.limit:
                 cases = cases[: probe.limit]
             return RemotePrompts(cases, "dataset", "", source)

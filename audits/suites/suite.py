@@ -7,21 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from audits.suites.fields import Node
-from audits.suites.spec import (
-    SCHEMA_VERSION,
-    SELECTIONS,
-    AttackSpec,
-    ClaimsSpec,
-    ConceptSet,
-    EraseSetSpec,
-    GenerationSpec,
-    MethodSpec,
-    MetricSpec,
-    ModelSpec,
-    ProbeSpec,
-    ProfileSpec,
-    ScorerSpec,
-)
+from audits.suites.specs.base import SCHEMA_VERSION
+from audits.suites.specs.claims import ClaimsSpec
+from audits.suites.specs.concepts import ConceptSet, EraseSetSpec
+from audits.suites.specs.evaluation import MetricSpec, ScorerSpec
+from audits.suites.specs.methods import AttackSpec, MethodSpec
+from audits.suites.specs.model import GenerationSpec, ModelSpec
+from audits.suites.specs.probes import ProbeSpec
+from audits.suites.specs.profiles import SELECTIONS, ProfileSpec
 from audits.suites.yaml_io import Locations
 
 TOP_KEYS = (

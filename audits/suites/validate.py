@@ -11,8 +11,7 @@ from audits.registry import REGISTRIES, Registry
 from audits.suites.blocks import check_blocks
 from audits.suites.cases import local_cases, template_problem
 from audits.suites.errors import SuiteError
-from audits.suites.scorer_params import param_problem
-from audits.suites.spec import SELECTIONS
+from audits.suites.specs.profiles import SELECTIONS
 from audits.suites.suite import IMPLICIT_PROFILE, Suite
 from audits.suites.yaml_io import Locations, PathKey
 
@@ -184,11 +183,6 @@ def _scorers(c: _Checker) -> None:
             raise c.fail((*path, "label_space"), "label_space: concepts needs a concepts table")
         if scorer.label_space == "imagenet-1k":
             _imagenet_labels(c, scorer.label_column)
-        problem = param_problem(scorer.kind, scorer.params)
-        if problem:
-            key, message = problem
-            where = (*path, "params", key)
-            raise c.fail(where if where in c.locs.lines else (*path, "params"), message)
 
 
 def _imagenet_labels(c: _Checker, column: str) -> None:
@@ -261,6 +255,9 @@ def _profiles(c: _Checker) -> None:
                 where = (*path, "erase_sets", i)
                 where = where if where in c.locs.lines else (*path, "erase_sets")
                 raise c.fail(where, f"erase set '{base}' has no size {size} (sizes: {sizes})")
+        for claim in profile.claims:
+            if getattr(s.claims, claim, None) is None:
+                raise c.fail((*path, "claims"), f"the suite declares no claims.{claim}")
         view = s.profile(name) if s.generation is not None else None
         if view is None:
             continue
@@ -342,4 +339,4 @@ def _prompt_lengths(c: _Checker) -> None:
                     ("probes", name, "templates", case.template),
                     f"{message} (with concept '{case.concept}')",
                 )
-            raise SuiteError(Path(case.source), message, row=case.row, field="prompt")
+            raise SuiteError(Path(case.origin), message, row=case.row, field="prompt")

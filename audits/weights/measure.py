@@ -81,13 +81,19 @@ def residual_gram(base: Base, edit: EditGrams, kmap: torch.Tensor) -> torch.Tens
 
 
 def token_forms(emb: torch.Tensor, gram: torch.Tensor, chunk: int = 256) -> torch.Tensor:
-    """c^T G c for every token: emb (n, L, d) -> (n, L) float64."""
+    """c^T G c for every token: emb (n, L, d) -> (n, L) float64. One work buffer for every
+    chunk (a fresh 60 MB temporary per product costs page faults, not arithmetic)."""
     g = gram.to(emb.dtype)
+    if emb.shape[0] == 0:
+        return emb.new_zeros(0, emb.shape[1], dtype=torch.float64)
+    buf = emb.new_empty(min(chunk, emb.shape[0]), *emb.shape[1:-1], g.shape[1])
     out = []
     for i in range(0, emb.shape[0], chunk):
         e = emb[i : i + chunk]
-        out.append(((e @ g) * e).sum(-1, dtype=torch.float64))
-    return torch.cat(out) if out else emb.new_zeros(0, emb.shape[1], dtype=torch.float64)
+        work = buf[: e.shape[0]]
+        torch.matmul(e, g, out=work)
+        out.append(work.mul_(e).sum(-1, dtype=torch.float64))
+    return torch.cat(out)
 
 
 def after_bos(values: torch.Tensor) -> torch.Tensor:
@@ -150,27 +156,30 @@ def toward_guide(
     return out
 
 
-def per_matrix(base: Base, edit: EditGrams, second_moment: torch.Tensor) -> dict:
+def traces(grams: dict[str, torch.Tensor], second_moment: torch.Tensor) -> dict[str, float]:
+    """tr(A_l S A_l^T) = <A_l^T A_l, S>_F per matrix, from its Gram A_l^T A_l (one work buffer
+    for all: a fresh d x d temporary per matrix cost more than the products)."""
+    buf = torch.empty_like(second_moment)
+    return {n: float(torch.mul(g, second_moment, out=buf).sum()) for n, g in grams.items()}
+
+
+def per_matrix(nums: dict[str, float], dens: dict[str, float]) -> dict:
     """sqrt(tr(D_l S D_l^T) / tr(W_l S W_l^T)) per edited matrix, S = sum of c c^T over the
-    probe's tokens after BOS: each matrix's own relative change on that probe (through the
-    per-matrix Grams: tr(D S D^T) = <D^T D, S>_F)."""
-    out = {}
-    for n in edit.diffs:
-        num = float((edit.dgrams[n] * second_moment).sum())
-        den = float((base.grams[n] * second_moment).sum())
-        out[n] = (num / den) ** 0.5 if den > 0 else None
-    return out
+    probe's tokens after BOS: each matrix's own relative change on that probe. `nums`: the
+    edit's traces (`traces(edit.dgrams, S)`); `dens`: the unedited ones
+    (`traces(base.grams, S)`)."""
+    return {n: (num / dens[n]) ** 0.5 if dens[n] > 0 else None for n, num in nums.items()}
 
 
-def by_kind(base: Base, edit: EditGrams, second_moment: torch.Tensor) -> dict:
+def by_kind(nums: dict[str, float], dens: dict[str, float]) -> dict:
     """The same ratio pooled over all `to_k` and over all `to_v` matrices."""
     out = {}
     for kind in ("to_k", "to_v"):
-        names = [n for n in base.original if n.rsplit(".", 2)[-2] == kind]
+        names = [n for n in dens if n.rsplit(".", 2)[-2] == kind]
         if not names:
             continue
-        num = sum(float((edit.dgrams[n] * second_moment).sum()) for n in names if n in edit.dgrams)
-        den = sum(float((base.grams[n] * second_moment).sum()) for n in names)
+        num = sum(nums[n] for n in names if n in nums)
+        den = sum(dens[n] for n in names)
         out[kind] = (num / den) ** 0.5 if den > 0 else None
     return out
 
@@ -181,17 +190,33 @@ def second_moment(emb: torch.Tensor) -> torch.Tensor:
     return (flat.T @ flat).to(torch.float64)
 
 
-def kv_share(original_unet: dict[str, torch.Tensor], new: dict[str, torch.Tensor], kv: set[str]):
+def kv_share(
+    original_unet: dict[str, torch.Tensor],
+    new: dict[str, torch.Tensor],
+    kv: set[str],
+    diffs: dict[str, torch.Tensor] | None = None,
+    old_sq: dict[str, float] | None = None,
+):
     """(share of ||new - old||_F^2 in the K/V matrices, total ||new - old||_F^2, relative
-    change ||new - old|| / ||old|| over every changed tensor)."""
-    kv_sq = total_sq = old_sq = 0.0
+    change ||new - old|| / ||old|| over every changed tensor). `diffs` (an `EditGrams`' float64
+    K/V diffs; a K/V name absent from it did not change) and `old_sq` (||old||_F^2 by name,
+    filled here) spare repeating work already done; the values are the same without them."""
+    kv_sq = total_sq = old_total = 0.0
     for n, w in new.items():
-        old = original_unet[n].to(torch.float64)
-        sq = float((w.to(torch.float64) - old).pow(2).sum())
+        if diffs is not None and n in kv:
+            sq = float(diffs[n].pow(2).sum()) if n in diffs else 0.0
+        else:
+            sq = float((w.to(torch.float64) - original_unet[n].to(torch.float64)).pow(2).sum())
         total_sq += sq
-        old_sq += float(old.pow(2).sum())
         if n in kv:
             kv_sq += sq
+        if old_sq is not None and n in old_sq:
+            old_total += old_sq[n]
+            continue
+        value = float(original_unet[n].to(torch.float64).pow(2).sum())
+        if old_sq is not None:
+            old_sq[n] = value
+        old_total += value
     share = kv_sq / total_sq if total_sq > 0 else None
-    rel = (total_sq / old_sq) ** 0.5 if old_sq > 0 else 0.0
+    rel = (total_sq / old_total) ** 0.5 if old_total > 0 else 0.0
     return share, total_sq, rel

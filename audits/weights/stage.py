@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from audits.metrics.base import CI_METHOD, MetricInput, Observation
-from audits.metrics.weights import WEIGHT_METRICS, WEIGHTS_SPACE
+from audits.metrics.weights import WEIGHT_METRICS, WEIGHTS_SPACE, reads_erased
 from audits.run.plan import REFERENCE, RunPlan
 from audits.weights import measure
 from audits.weights.features import TOKENS, TextFeatures, encode, kv_weights
@@ -70,6 +70,8 @@ class Measurer:
         self.base_forms: dict[str, torch.Tensor] = {}
         self.moments: dict[tuple, torch.Tensor] = {}
         self.den_cache: dict = {}
+        self.base_traces: dict[tuple, dict[str, float]] = {}  # tr(W_l S W_l^T) by moment
+        self.old_sq: dict[str, float] = {}  # ||W||_F^2 of unedited UNet tensors, by name
         for name, probe in plan.probes.items():
             emb, last = features.of([c.prompt for c in probe.cases])
             self.probe_emb[name] = (emb, last)
@@ -79,7 +81,9 @@ class Measurer:
         """Per-probe per-case values and per-probe extras of one edit."""
         grams = measure.edit_grams(self.base, new)
         share, total_sq, rel = (
-            measure.kv_share(self.unet_state, new, self.kv_names) if new else (None, 0.0, 0.0)
+            measure.kv_share(self.unet_state, new, self.kv_names, grams.diffs, self.old_sq)
+            if new
+            else (None, 0.0, 0.0)
         )
         out: dict[str, Any] = {
             "kv_share": share,
@@ -112,25 +116,31 @@ class Measurer:
                 ).tolist()
             extra = {}
             if not grams.empty:
-                moment = self._moment(name, probe, edit.concepts)
+                key, moment = self._moment(name, probe, edit.concepts)
+                if key not in self.base_traces:
+                    self.base_traces[key] = measure.traces(self.base.grams, moment)
+                dens, nums = self.base_traces[key], measure.traces(grams.dgrams, moment)
                 extra = {
-                    "by_kind": _round(measure.by_kind(self.base, grams, moment)),
-                    "per_matrix": _round(measure.per_matrix(self.base, grams, moment)),
+                    "by_kind": _round(measure.by_kind(nums, dens)),
+                    "per_matrix": _round(measure.per_matrix(nums, dens)),
                 }
             out["probes"][name] = {"values": values, "extra": extra}
         return out
 
-    def _moment(self, name: str, probe, concepts: tuple[str, ...]) -> torch.Tensor:
-        """The probe's second moment over the prompts its metric reads: those naming an erased
-        concept (target, adversarial probes) or those naming none (neighbour, general)."""
+    def _moment(self, name: str, probe, concepts: tuple[str, ...]) -> tuple[tuple, torch.Tensor]:
+        """The probe's second moment over the prompts its metric reads: those of erased content
+        (target, adversarial probes: `reads_erased`) or those naming no erased concept
+        (neighbour, general)."""
         erased = set(concepts)
-        shift = probe.purpose in SHIFT_PURPOSES
-        rows = [i for i, c in enumerate(probe.cases) if (c.concept in erased) == shift]
+        if probe.purpose in SHIFT_PURPOSES:
+            rows = [i for i, c in enumerate(probe.cases) if reads_erased(c.concept, erased)]
+        else:
+            rows = [i for i, c in enumerate(probe.cases) if not (c.concept and c.concept in erased)]
         key = (name, tuple(rows))
         if key not in self.moments:
             emb = self.probe_emb[name][0]
             self.moments[key] = measure.second_moment(emb[torch.tensor(rows, dtype=torch.long)])
-        return self.moments[key]
+        return key, self.moments[key]
 
     def _toward(self, edit, probe, emb, last, grams, dd) -> list[float | None]:
         guides = [guide_of(edit.config, edit.concepts, c.concept) for c in probe.cases]

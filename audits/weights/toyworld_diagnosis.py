@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     import scapre
+    from audits.case import Case
     from audits.registry import ERASERS
-    from audits.run.plan import Case, EditUnit, ProbePlan, RunPlan
+    from audits.run.plan import EditUnit, ProbePlan, RunPlan
     from audits.toyworld.classifier import load_classifier
     from audits.toyworld.evaluate import concept_rates
     from audits.toyworld.pipeline import load_toyworld_pipeline

@@ -9,19 +9,23 @@ with `--stages weights` and one ordinary image run).
 Pairs: kv_shift@target, kv_toward_guide@target, kv_recovery_residual@target against forget_acc
 (per erased concept), kv_collateral@neighbor against neighbor_acc (per retained concept). The
 unedited model is left out (its zero shift and full accuracy would make any score look good).
-A score agrees with images when it ranks points the opposite way to the accuracy (more K/V
-shift, less recognition): `agreement = -rho`. An entry is weak when agreement < 0.5 or its
-interval reaches 0; the report prints a warning beside the rows of a weak (score, method).
+Each pair of runs (one profile) is correlated on its own: profiles share edits (the toy world's
+`scaling` sweep@8 is `clean`'s `all`), so pooling them would count points twice. A score agrees
+with images when it ranks points the opposite way to the accuracy (more K/V shift, less
+recognition): `agreement = -rho`. An entry is weak when agreement < 0.5 or its interval reaches
+0; the report prints a warning beside the rows of a weak (score, method).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 PAIRS = (
     ("kv_shift@target", "forget_acc"),
@@ -31,119 +35,198 @@ PAIRS = (
 )
 WEAK = 0.5
 REPLICATES = 1000
+REFERENCE = "none"
+Key = tuple[str, str, str]  # (method, erase set, concept or "(all)")
 
 
-def average_ranks(x: np.ndarray) -> np.ndarray:
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x))
-    ranks[order] = np.arange(len(x), dtype=float)
-    for v in np.unique(x):  # ties share their mean rank
-        tied = x == v
-        if tied.sum() > 1:
-            ranks[tied] = ranks[tied].mean()
-    return ranks
+def _spread(a: torch.Tensor) -> torch.Tensor:
+    """Per column: does it hold two different values (a rank correlation needs spread)."""
+    return (a.amax(0) > a.amin(0)) if a.ndim == 2 else (a.max() > a.min()).reshape(1)
 
 
-def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
-    if len(x) < 3:
+def spearman(x, y) -> float | None:
+    """Spearman's rho (torchmetrics: ties share their mean rank; its eps 1e-6 in the
+    denominator moves a value by ~1e-6); None below 3 points or when one side has no spread
+    (torchmetrics would return 0 there, which is no measurement)."""
+    from torchmetrics.functional import spearman_corrcoef
+
+    xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    if len(xt) < 3 or not bool(_spread(xt) & _spread(yt)):
         return None
-    rx, ry = average_ranks(np.asarray(x, float)), average_ranks(np.asarray(y, float))
-    if rx.std() == 0 or ry.std() == 0:
-        return None
-    return float(np.corrcoef(rx, ry)[0, 1])
+    return float(spearman_corrcoef(xt, yt))
 
 
-def interval(x, y, seed: int) -> tuple[float, float] | None:
-    """95% percentile bootstrap of Spearman's rho, resampling points with replacement."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if len(x) < 4:
+def interval(x, y, seed: int, replicates: int = REPLICATES) -> tuple[float, float] | None:
+    """95% percentile bootstrap of Spearman's rho, resampling points with replacement (every
+    replicate at once: one column per replicate); replicates without spread are dropped, and
+    no interval is given when more than half are."""
+    from torchmetrics.functional import spearman_corrcoef
+
+    xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    if len(xt) < 4:
         return None
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(REPLICATES):
-        idx = rng.integers(0, len(x), len(x))
-        r = spearman(x[idx], y[idx])
-        if r is not None:
-            values.append(r)
-    if len(values) < REPLICATES // 2:
+    idx = torch.from_numpy(np.random.default_rng(seed).integers(0, len(xt), (len(xt), replicates)))
+    xs, ys = xt[idx], yt[idx]
+    keep = _spread(xs) & _spread(ys)
+    if int(keep.sum()) < replicates // 2:
         return None
-    lo, hi = np.percentile(values, [2.5, 97.5])
+    rho = spearman_corrcoef(xs[:, keep], ys[:, keep]).reshape(-1).numpy()
+    lo, hi = np.percentile(rho, [2.5, 97.5])
     return float(lo), float(hi)
 
 
-LEVEL = {"concept": True}  # False: one point per (method, erase set), the aggregate rows
-
-
-def _per_concept(results: dict, metric: str) -> dict[tuple[str, str, str], float]:
-    by_concept = LEVEL["concept"]
+def values(results: dict, metric: str, per_concept: bool = True) -> dict[Key, float]:
+    """One value per (method, erase set, concept) row of `metric` (or per aggregate row)."""
     return {
         (r["method"], r["erase_set"], r["concept"] or "(all)"): r["value"]
         for r in results["metrics"]
         if r["metric"] == metric
-        and bool(r.get("concept")) == by_concept
+        and bool(r.get("concept")) == per_concept
         and r.get("value") is not None
         and r.get("family") is None
         and r.get("group") is None
     }
 
 
-def points(pairs: list[tuple[dict, dict, str]], score: str, image: str, reference: str = "none"):
-    """(label, method, score value, image value) over every paired run."""
-    out = []
-    for weights, images, label in pairs:
-        w, i = _per_concept(weights, score), _per_concept(images, image)
-        for key in sorted(set(w) & set(i)):
-            if key[0] != reference:
-                out.append((label, key, w[key], i[key]))
-    return out
+def points(weights: dict, images: dict, score: str, image: str, per_concept: bool = True):
+    """(key, score value, image value) for every key both runs measured, the reference out."""
+    w, i = values(weights, score, per_concept), values(images, image, per_concept)
+    return [(k, w[k], i[k]) for k in sorted(set(w) & set(i)) if k[0] != REFERENCE]
 
 
-def correlate(pairs: list[tuple[dict, dict, str]], where: str) -> list[dict[str, Any]]:
+def entry(pts: list, score: str, image: str, method: str, where: str, unit: str) -> dict:
+    """One correlation with its interval and its weak/strong verdict."""
     from audits.metrics.bootstrap import seed_for
 
+    x = [p[1] for p in pts]
+    y = [p[2] for p in pts]
+    rho = spearman(x, y)
+    out: dict[str, Any] = {
+        "score": score,
+        "image_metric": image,
+        "method": method,
+        "n": len(pts),
+        "unit": unit,
+        "where": where,
+    }
+    if rho is None:
+        return out | {
+            "rho": None,
+            "ci_low": None,
+            "ci_high": None,
+            "weak": True,
+            "reason": "too few points or no spread in one of the two",
+        }
+    ci = interval(x, y, seed_for("weights-validation", score, image, method, where))
+    agree_lo = -ci[1] if ci else None
+    return out | {
+        "rho": round(rho, 4),
+        "ci_low": round(ci[0], 4) if ci else None,
+        "ci_high": round(ci[1], 4) if ci else None,
+        "weak": bool(-rho < WEAK or agree_lo is None or agree_lo <= 0),
+    }
+
+
+def correlate(pairs: list[tuple[dict, dict, str]], per_concept: bool = True) -> list[dict]:
+    """Entries for every (run pair, score, all methods and each method)."""
+    unit = "(method, erase set, concept) points" if per_concept else "(method, erase set) points"
     entries = []
-    for score, image in PAIRS:
-        pts = points(pairs, score, image)
-        methods = sorted({p[1][0] for p in pts})
-        for method in ["all methods", *methods]:
-            mine = [p for p in pts if method == "all methods" or p[1][0] == method]
-            x = np.array([p[2] for p in mine])
-            y = np.array([p[3] for p in mine])
-            rho = spearman(x, y)
-            ci = interval(x, y, seed_for("weights-validation", score, image, method))
-            if rho is None:
-                entry = {"rho": None, "ci_low": None, "ci_high": None, "weak": True}
-                entry["reason"] = "too few points or no spread in one of the two"
-            else:
-                agree_lo = -ci[1] if ci else None
-                weak = -rho < WEAK or agree_lo is None or agree_lo <= 0
-                entry = {
-                    "rho": round(rho, 4),
-                    "ci_low": round(ci[0], 4) if ci else None,
-                    "ci_high": round(ci[1], 4) if ci else None,
-                    "weak": bool(weak),
-                }
-            entries.append(
-                {
-                    "score": score,
-                    "image_metric": image,
-                    "method": method,
-                    "n": len(mine),
-                    "unit": "(method, erase set, concept) points"
-                    if LEVEL["concept"]
-                    else "(method, erase set) points",
-                    "where": where,
-                    **entry,
-                }
-            )
+    for weights, images, where in pairs:
+        for score, image in PAIRS:
+            pts = points(weights, images, score, image, per_concept)
+            for method in ["all methods", *sorted({p[0][0] for p in pts})]:
+                mine = [p for p in pts if method == "all methods" or p[0][0] == method]
+                entries.append(entry(mine, score, image, method, where, unit))
     return entries
+
+
+def _source(wr: dict, ir: dict, w: str, i: str) -> dict[str, Any]:
+    return {
+        "weights_run": w,
+        "weights_suite_hash": wr["suite"]["hash"],
+        "weights_suite_version": wr["suite"]["version"],
+        "weights_model": (wr.get("model") or {}).get("weights_sha256"),
+        "images_source": ir.get("source", i),
+        "images_model": (ir.get("model") or {}).get("weights_sha256"),
+        "suite": ir["suite"]["name"],
+        "version": ir["suite"]["version"],
+        "suite_hash": ir["suite"]["hash"],
+        "profile": ir["suite"]["profile"],
+        "limit": ir.get("limit"),
+        "prompt_sets": {k: v["sha256"] for k, v in (ir.get("prompt_sets") or {}).items()},
+    }
+
+
+def _read(path: str) -> dict:
+    p = Path(path)
+    p = p if p.suffix == ".json" else p / "results.json"
+    if not p.is_file():
+        raise SystemExit(f"error: no results.json at {p}")
+    return json.loads(p.read_text())
+
+
+def load_pairs(
+    pairs: list[list[str]], any_version: bool = False
+) -> tuple[list[tuple[dict, dict, str]], list[dict]]:
+    """Read each (weights run, image run) pair, refusing pairs of different suites, profiles,
+    --limit, models or prompt sets (one line; `main` exits 2)."""
+    out, sources = [], []
+    for w, i in pairs:
+        wr, ir = _read(w), _read(i)
+        if wr.get("stages") != "weights":
+            raise SystemExit(f"error: {w} is not a --stages weights run")
+        same = (
+            wr["suite"]["name"] == ir["suite"]["name"]
+            and wr["suite"]["profile"] == ir["suite"]["profile"]
+            and wr.get("limit") == ir.get("limit")
+            and (any_version or wr["suite"]["hash"] == ir["suite"]["hash"])
+        )
+        if not same:
+            raise SystemExit(f"error: {w} and {i} are not the same suite, profile and --limit")
+        wm, im = ((r.get("model") or {}).get("weights_sha256") for r in (wr, ir))
+        if wm and im and wm != im:
+            raise SystemExit(f"error: {w} and {i} measured different model weights")
+        shared = set(wr.get("prompt_sets") or {}) & set(ir.get("prompt_sets") or {})
+        for name in sorted(shared):
+            if wr["prompt_sets"][name]["sha256"] != ir["prompt_sets"][name]["sha256"]:
+                raise SystemExit(f"error: {w} and {i} used different {name} prompts")
+        out.append((wr, ir, f"{ir['suite']['name']} {ir['suite']['profile']}"))
+        sources.append(_source(wr, ir, w, i))
+    return out, sources
+
+
+def table(entries: list[dict]) -> str:
+    """The correlations as a Markdown table (docs/weights.md, the suite card)."""
+    lines = [
+        "| profile | weight-space score | image metric | method | points | Spearman rho [95% "
+        "interval] | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in entries:
+        if e["rho"] is None:
+            rho = "n/a (" + e.get("reason", "") + ")"
+        else:
+            ci = "" if e["ci_low"] is None else f" [{e['ci_low']:+.2f}, {e['ci_high']:+.2f}]"
+            rho = f"{e['rho']:+.2f}{ci}"
+        verdict = "**weak**" if e["weak"] else "agrees"
+        lines.append(
+            f"| {e['where']} | `{e['score']}` | {e['image_metric']} | {e['method']} | {e['n']} "
+            f"| {rho} | {verdict} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pair", nargs=2, action="append", metavar=("WEIGHTS_RUN", "IMAGE_RUN"))
-    parser.add_argument("--where", default="")
-    parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--pair",
+        nargs=2,
+        action="append",
+        required=True,
+        metavar=("WEIGHTS_RUN", "IMAGE_RUN"),
+    )
+    parser.add_argument("--out", type=Path, help="write the table as JSON (validation.json)")
+    parser.add_argument("--markdown", type=Path, help="write the Markdown table")
     parser.add_argument(
         "--any-suite-version",
         action="store_true",
@@ -156,49 +239,30 @@ def main(argv: list[str] | None = None) -> dict:
         help="points: (method, erase set, concept) rows, or the (method, erase set) aggregates",
     )
     args = parser.parse_args(argv)
-    LEVEL["concept"] = args.level == "concept"
-    pairs, sources = [], []
-    for w, i in args.pair:
-        wr = json.loads((Path(w) / "results.json").read_text())
-        ir = json.loads((Path(i) if i.endswith(".json") else Path(i) / "results.json").read_text())
-        if wr.get("limit") != ir.get("limit") or (
-            wr["suite"]["hash"] != ir["suite"]["hash"] and not args.any_suite_version
-        ):
-            raise SystemExit(f"{w} and {i} are not the same suite and --limit")
-        pairs.append((wr, ir, f"{ir['suite']['profile']}"))
-        sources.append(
-            {
-                "weights_suite_hash": wr["suite"]["hash"],
-                "weights_suite_version": wr["suite"]["version"],
-                "images_source": ir.get("source", str(i)),
-                "suite": ir["suite"]["name"],
-                "version": ir["suite"]["version"],
-                "suite_hash": ir["suite"]["hash"],
-                "profile": ir["suite"]["profile"],
-                "limit": ir.get("limit"),
-                "prompt_sets": {k: v["sha256"] for k, v in (ir.get("prompt_sets") or {}).items()},
-            }
-        )
+    try:
+        pairs, sources = load_pairs(args.pair, args.any_suite_version)
+    except SystemExit as err:
+        print(err, file=sys.stderr)
+        raise SystemExit(2) from None
+    entries = correlate(pairs, args.level == "concept")
     result = {
         "schema": "scapre-audit/weights-validation/1",
         "definition": __doc__.split("\n\n")[0].replace("\n", " "),
+        "command": "python -m audits.weights.validate "
+        + " ".join(f"--pair {w} {i}" for w, i in args.pair)
+        + (f" --level {args.level}" if args.level != "concept" else ""),
         "weak_rule": f"agreement = -rho; weak when agreement < {WEAK} or its 95% interval "
         "reaches 0",
-        "interval": f"95% percentile bootstrap over points, {REPLICATES} replicates",
+        "interval": f"95% percentile bootstrap over points, {REPLICATES} replicates, seeded",
         "level": args.level,
         "sources": sources,
-        "correlations": correlate(pairs, args.where),
+        "correlations": entries,
     }
-    for e in result["correlations"]:
-        ci = "" if e["ci_low"] is None else f"[{e['ci_low']:+.2f}, {e['ci_high']:+.2f}]"
-        rho = "n/a" if e["rho"] is None else f"{e['rho']:+.2f}"
-        flag = "WEAK" if e["weak"] else ""
-        print(
-            f"{e['score']:28s} {e['image_metric']:13s} {e['method']:16s} n={e['n']:3d} "
-            f"rho {rho} {ci} {flag}"
-        )
+    print(table(entries))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
+    if args.markdown:
+        args.markdown.write_text(table(entries) + "\n")
     return result
 
 

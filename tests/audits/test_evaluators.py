@@ -15,7 +15,7 @@ from PIL import Image
 
 from audits.errors import AuditError
 from audits.scorers.base import ImageItem, ScorerContext
-from audits.suites.spec import ScorerSpec
+from audits.suites.specs.evaluation import ScorerSpec
 from tests.standins import INCEPTION_FILE, use_standins, write_standins
 
 # a small QuickGELU open_clip with the code path of ViT-L-14-quickgelu (ViT towers, 224 px input)

@@ -159,12 +159,13 @@ def test_run_refuses_a_bad_block_before_any_model_loads(tmp_path, monkeypatch):
 def test_a_plugin_probe_kind_that_yields_nothing_is_refused(tmp_path):
     """A probe of a registered plugin kind runs that kind's function; an empty result is an
     error, never a probe that silently has no prompts."""
+    from audits.case import Case
     from audits.errors import AuditError
     from audits.registry import PROBES
-    from audits.suites.cases import PromptCase, probe_cases
+    from audits.suites.cases import probe_cases
 
     def one_prompt(suite, probe, generation):
-        return [PromptCase(probe.name, "a photo of a cat", generation.seeds, "cat", "plugin")]
+        return [Case(probe.name, 0, "a photo of a cat", generation.seeds, "cat", "plugin")]
 
     PROBES.register("arch_test_empty", lambda suite, probe, generation: [])
     PROBES.register("arch_test_one", one_prompt)
@@ -183,3 +184,23 @@ def test_a_plugin_probe_kind_that_yields_nothing_is_refused(tmp_path):
         PROBES._targets.pop("arch_test_one", None)
         PROBES._loaded.pop("arch_test_empty", None)
         PROBES._loaded.pop("arch_test_one", None)
+
+
+def test_scorer_params_declare_the_values_their_code_supports():
+    """The typed scorer params are the one table of what each scorer reads: `quick_gelu: true`
+    and a NudeNet `model_file` are read, a value the code does not support is refused with its
+    key."""
+    from audits.errors import AuditError
+    from audits.scorers.clip_zeroshot import CLIPZeroShotParams
+    from audits.scorers.nudenet import NudeNetParams
+
+    assert CLIPZeroShotParams.from_dict({"quick_gelu": True}).quick_gelu is True
+    assert NudeNetParams.from_dict({"inference_resolution": 640, "model_file": "m.onnx"})
+    for cls, block, key in (
+        (CLIPZeroShotParams, {"quick_gelu": False}, "quick_gelu"),
+        (CLIPZeroShotParams, {"top_k": 5}, "top_k"),
+        (NudeNetParams, {"inference_resolution": 640}, "inference_resolution"),
+    ):
+        with pytest.raises(AuditError, match=f"{key}: .* is not supported") as err:
+            cls.from_dict(block)
+        assert err.value.key == key

@@ -10,7 +10,8 @@ from audits.suites import expand_erase_sets, load_suite
 from audits.suites.cases import probe_cases, render
 from audits.suites.erase_sets import seeded_order
 from audits.suites.remote import load_hf_prompts, matches
-from audits.suites.spec import Condition, GenerationSpec
+from audits.suites.specs.model import GenerationSpec
+from audits.suites.specs.probes import Condition
 from audits.suites.suite import NAMED_SECTIONS
 
 from .test_suites_helpers import MINI_YAML, write_suite
@@ -113,7 +114,7 @@ def test_remote_prompts_fall_back_offline(monkeypatch):
     with pytest.warns(UserWarning, match="fallback"):
         result = load_hf_prompts(suite, suite.probes["i2p-sexual"], suite.generation)
     assert result.source == "fallback" and "offline" in result.reason
-    assert len(result.cases) == 25 and result.cases[0].source.endswith("i2p_fallback.csv")
+    assert len(result.cases) == 25 and result.cases[0].origin.endswith("i2p_fallback.csv")
     assert result.dataset.id == "AIML-TUDA/i2p"
 
 

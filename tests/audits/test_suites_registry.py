@@ -87,7 +87,7 @@ def test_importing_suites_stays_light():
     import subprocess
 
     code = (
-        "import sys, audits.suites, audits.registry, audits.suites_cli;"
+        "import sys, audits.suites, audits.registry, audits.commands.suite;"
         "print(sorted(m for m in ('torch', 'torchvision', 'transformers') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

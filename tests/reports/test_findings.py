@@ -70,12 +70,25 @@ def test_all_not_checkable_claims_collapse_to_one_line_naming_the_profile(demo_r
     assert claims_profiles(read_run(demo_run)) == ["claims", "demo"]
     html = _index(demo_run)
     section = html[html.index('id="claims"') : html.index('id="overview"')]
-    assert "None of the 4 claims can" in section and "--profile claims" in section
+    assert (
+        f"None of the {len(claims['claims'])} claims can" in section
+        and "--profile claims" in section
+    )
     assert section.count('class="badge not-checkable"') == 1 + len(claims["claims"])
 
 
+def test_the_demo_decides_every_claim_it_lists(demo_run: Path):
+    html = _index(demo_run)
+    section = html[html.index('id="claims"') : html.index('id="overview"')]
+    assert section.count('<span class="badge not-supported">not supported</span>') == 2
+    assert "not checkable" not in section
+
+
 def test_decided_claims_stay_rows_and_the_rest_is_one_line(demo_run: Path):
+    claims = read(demo_run / "claims.json")
+    claims["claims"][1]["verdict"] = "not checkable"  # capacity-ratio
+    write(demo_run / "claims.json", claims)
     html = _index(demo_run)
     section = html[html.index('id="claims"') : html.index('id="overview"')]
     assert '<span class="badge not-supported">not supported</span>' in section
-    assert "not checkable here" in section and "edit-time (" in section
+    assert "not checkable here" in section and "capacity-ratio (" in section

@@ -266,7 +266,7 @@ def test_the_format_package_and_the_report_never_import_torch_or_audits():
     """`reports` reads runs through `runfmt` only: importing every report module loads
     neither torch nor any part of the engine (`audits`), nor numpy."""
     code = (
-        "import sys, runfmt, reports, reports.cli, reports.build, reports.exports,"
+        "import sys, runfmt, reports, reports.build, reports.exports,"
         " reports.tables, reports.sheets, reports.images, reports.compare, reports.svg,"
         " reports.render\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in"
@@ -274,3 +274,28 @@ def test_the_format_package_and_the_report_never_import_torch_or_audits():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+@pytest.mark.parametrize(
+    ("damage", "field"),
+    [
+        (lambda p: p["edits"][0].pop("kind"), "edits[0]: has no 'kind'"),
+        (lambda p: p["edits"][0].update(config=[]), "edits[0].config"),
+        (lambda p: next(iter(p["probes"].values())).pop("source"), "has no 'source'"),
+        (lambda p: next(iter(p["probes"].values()))["cases"][0].update(index="0"), "index"),
+        (lambda p: p.pop("sampling"), "has no 'sampling'"),
+    ],
+)
+def test_the_engines_plan_needs_every_field_it_is_rebuilt_from(mini_run: Path, damage, field):
+    """`status` and `score` rebuild the engine's plan: `read_plan(complete=True)` refuses a
+    plan.json missing a field of it, in one line, where the report's lighter read passes."""
+    from runfmt.reader import read_plan
+
+    plan = read(mini_run / "plan.json")
+    assert read_plan(mini_run / "plan.json", complete=True).edits
+    damage(plan)
+    write(mini_run / "plan.json", plan)
+    read_plan(mini_run / "plan.json")  # the report needs none of these fields
+    with pytest.raises(RunFormatError) as err:
+        read_plan(mini_run / "plan.json", complete=True)
+    assert "plan.json" in str(err.value) and field in str(err.value), str(err.value)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from audits.attacks.base import AttackContext, Source
+from audits.attacks.base import AttackContext
 from audits.attacks.ring_a_bell import RingABell, without
+from audits.case import Case
 from tests.audits.attacks.conftest import REPO, needs_toyworld
 
 pytestmark = needs_toyworld
@@ -23,8 +24,8 @@ def pipe():
 
 def _ctx(pipe):
     sources = [
-        Source("target", 0, "a red circle", (0,)),
-        Source("target", 1, "a photo of a red circle", (0,)),
+        Case("target", 0, "a red circle", (0,)),
+        Case("target", 1, "a photo of a red circle", (0,)),
     ]
     return AttackContext(pipe, "red circle", sources, {}, {}, ())
 

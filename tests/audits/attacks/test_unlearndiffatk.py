@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from audits.attacks.base import AttackContext, Source
+from audits.attacks.base import AttackContext
 from audits.attacks.unlearndiffatk import UnlearnDiffAtk
+from audits.case import Case
 from tests.audits.attacks.conftest import REPO, needs_toyworld
 
 pytestmark = needs_toyworld
@@ -23,7 +24,7 @@ def pipe():
 
 
 def _run(pipe, delta, **params):
-    sources = [Source("target", 0, "a red circle", (0,)), Source("target", 1, "a red disc", (1,))]
+    sources = [Case("target", 0, "a red circle", (0,)), Case("target", 1, "a red disc", (1,))]
     ctx = AttackContext(pipe, "red circle", sources, {}, {}, (), delta=delta, sampling=SAMPLING)
     attack = UnlearnDiffAtk.from_params("u", {"budget": 6, "length": 2} | params)
     return attack.run(ctx)

@@ -7,14 +7,9 @@ import copy
 import pytest
 
 from audits.claims import check_claims
-from audits.claims.checks import (
-    capacity_claim,
-    capacity_ratio_claim,
-    compare_reported,
-    edit_time_claim,
-    method_capacity,
-    reproduce_claims,
-)
+from audits.claims.capacity import capacity_claim, capacity_ratio_claim, method_capacity
+from audits.claims.edit_time import edit_time_claim
+from audits.claims.reproduce import compare_reported, reproduce_claims
 
 CAPACITY = {
     "method": "scapre",
@@ -148,10 +143,14 @@ def test_ratio_with_a_zero_baseline_is_a_lower_bound():
     assert claim["verdict"] == "supported"
 
 
-def test_ratio_not_checkable_when_everything_fails_or_nothing_is_there():
+def test_ratio_not_supported_when_scapre_forgets_nothing_within_the_limits():
     fail = ([0.5, 0.5, 0.5], [29.5, 29.5, 29.5], [5, 5, 5])
     claim = capacity_ratio_claim(results(scapre=fail, uce=fail), CAPACITY)
-    assert claim["verdict"] == "not checkable" and "0/0" in claim["measurement"]
+    assert claim["verdict"] == "not supported" and "0/0" in claim["measurement"]
+    assert claim["details"]["ratio"] is None and "no sweep size" in claim["details"]["why"]
+
+
+def test_ratio_not_checkable_when_nothing_is_there():
     claim = capacity_ratio_claim(results(), {**CAPACITY, "baselines": ["rece"]})
     assert claim["verdict"] == "not checkable"
     assert capacity_ratio_claim(results(), None)["verdict"] == "not checkable"
@@ -318,3 +317,25 @@ def test_importing_the_claims_package_does_not_import_torch():
     env = {**os.environ, "PYTHONPATH": repo}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_check_claims_keeps_only_the_profiles_selection():
+    res = results(claims={"capacity": CAPACITY})
+    every = [c["id"] for c in check_claims(res, [], {})]
+    assert every[:3] == ["capacity", "capacity-ratio", "edit-time"]
+    res["suite"]["profiles"] = {"clean": {"claims": ["capacity"]}}
+    assert [c["id"] for c in check_claims(res, [], {})] == ["capacity", "capacity-ratio"]
+    res["suite"]["profiles"] = {"clean": {"claims": ["edit_time"]}}
+    assert [c["id"] for c in check_claims(res, [], {})] == ["edit-time"]
+
+
+def test_every_claim_of_the_saved_demo_run_gets_a_verdict():
+    """The README's demo (saved whole in the report fixture) decides every claim it lists."""
+    from pathlib import Path
+
+    from runfmt.atomic import read_json
+
+    demo = Path(__file__).parents[2] / "reports" / "data" / "toyworld-demo"
+    claims = check_claims(read_json(demo / "results.json"), [], read_json(demo / "manifest.json"))
+    assert [c["id"] for c in claims] == ["capacity", "capacity-ratio"]
+    assert all(c["verdict"] != "not checkable" for c in claims), claims

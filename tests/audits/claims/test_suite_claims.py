@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audits.suites import load_suite, suite_hash
-from audits.suites.spec import ClaimsSpec
+from audits.suites.specs.claims import ClaimsSpec
 
 from ..test_suites_helpers import MINI_YAML, load_error, write_suite
 
@@ -94,3 +94,26 @@ def test_reproduce_erase_set_may_name_one_sweep_size(tmp_path, erase_set, expect
         assert load_suite(_suite(tmp_path, text)).claims.reproduce.erase_set == erase_set
     else:
         assert expected in load_error(_suite(tmp_path, text))
+
+
+def test_a_profile_selects_the_claims_it_decides(tmp_path):
+    text = MINI_YAML.replace("  clean: {kind: clean}", "  clean: {kind: clean, claims: [capacity]}")
+    suite = load_suite(write_suite(tmp_path / "s", text + CLAIMS))
+    assert suite.profiles["clean"].claims == ("capacity",)
+    assert suite.profiles["clean"].to_config()["claims"] == ["capacity"]
+
+
+@pytest.mark.parametrize(
+    ("claims", "yaml_claims", "expected"),
+    [
+        ("[capacty]", CLAIMS, "unknown claim 'capacty' (one of: capacity, edit_time, reproduce)"),
+        ("[edit_time]", CLAIMS.replace("  edit_time:", "  #"), "declares no claims.edit_time"),
+        ("[capacity]", "", "declares no claims.capacity"),
+    ],
+)
+def test_a_bad_profile_claims_selection_is_one_line(tmp_path, claims, yaml_claims, expected):
+    text = MINI_YAML.replace(
+        "  clean: {kind: clean}", "  clean: {kind: clean, claims: " + claims + "}"
+    )
+    message = load_error(write_suite(tmp_path / "s", text + yaml_claims))
+    assert expected in message and "profiles.clean" in message, message

@@ -93,7 +93,7 @@ def test_progress_lines_off_a_terminal_and_quiet(run_copy, capsys, monkeypatch):
 
 
 def test_run_ends_with_the_findings_in_words(base_run):
-    from audits.run_cmd import findings
+    from audits.commands.run import findings
 
     lines = findings(base_run.out)
     assert lines[0] == "What this audit found:"

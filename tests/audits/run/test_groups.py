@@ -27,7 +27,7 @@ def test_group_sizes_split_the_rest_into_powers_of_two():
 
 
 def _digests(images):
-    from audits.run.generate_stage import render_png
+    from audits.run.render import render_png
 
     return [hashlib.sha256(render_png(i)).hexdigest() for i in images]
 
@@ -35,8 +35,9 @@ def _digests(images):
 def test_an_image_has_the_same_bytes_in_any_group_of_the_same_size():
     """On this pipeline an image's bytes depend on the size of its group (so the size is part of
     its identity) and on nothing else: not on the other images, nor on the call around it."""
+    from audits.models.sampling import set_scheduler
     from audits.models.tiny import tiny_pipeline
-    from audits.run.generate_stage import generate_batch, set_scheduler
+    from audits.run.render import generate_batch
 
     pipe = tiny_pipeline()
     pipe.set_progress_bar_config(disable=True)
@@ -55,7 +56,8 @@ def test_an_image_has_the_same_bytes_in_any_group_of_the_same_size():
 
 
 def test_an_image_id_names_its_group_size(tmp_path):
-    from audits.run.plan import Case, ProbePlan, RunPlan
+    from audits.case import Case
+    from audits.run.plan import ProbePlan, RunPlan
 
     cases = tuple(Case("p", i, f"prompt {i}", (0,), "c", "") for i in range(7))
     probe = ProbePlan("p", "target", cases, "x", "suite")
@@ -77,15 +79,26 @@ def test_an_image_id_names_its_group_size(tmp_path):
 def test_low_step_counts_sample(sampler, steps):
     """PNDM is SD's PLMS-only variant, so 1-3 steps work (with Runge-Kutta warm-up steps it
     failed with 'operands could not be broadcast together')."""
-    from audits.run.generate_stage import check_sampler
+    from audits.models.sampling import check_sampler
 
     check_sampler(sampler, steps)
 
 
 def test_a_sampler_that_cannot_sample_is_one_line():
-    from audits.run.generate_stage import check_sampler
+    from audits.models.sampling import check_sampler
 
     with pytest.raises(AuditError, match="at least 1"):
         check_sampler("pndm", 0)
     with pytest.raises(AuditError, match="unknown sampler 'plms'"):
         check_sampler("plms", 10)
+
+
+def test_render_calls_share_only_consecutive_jobs_of_one_edit_and_kind():
+    from audits.run.render import RenderImage, RenderJob, calls
+
+    def job(edit: str, share=()) -> RenderJob:
+        return RenderJob(edit, (RenderImage("i", "p", 0),), "label", share)
+
+    jobs = [job("a"), job("a"), job("a"), job("b"), job("a", "x"), job("a", "x"), job("a")]
+    sizes = [(len(c), c[0].edit_id, c[0].share) for c in calls(jobs, 2)]
+    assert sizes == [(2, "a", ()), (1, "a", ()), (1, "b", ()), (2, "a", "x"), (1, "a", ())]

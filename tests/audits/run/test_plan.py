@@ -77,10 +77,11 @@ def test_a_saved_plan_keeps_the_probe_order_its_image_groups_follow():
     name their group's size) follow the probes' plan order, so a reloaded plan must keep it."""
     import json
 
-    from audits.run.plan import Case, ProbePlan, RunPlan, plan_from_json
+    from audits.case import Case
+    from audits.run.plan import ProbePlan, RunPlan, plan_from_json
 
     def probe(name, prompts):
-        cases = tuple(Case(name, i, p, (0,), "", "") for i, p in enumerate(prompts))
+        cases = tuple(Case(name, i, p, (0,)) for i, p in enumerate(prompts))
         return ProbePlan(name, name, cases, "0" * 64, "suite")
 
     sampling = {"micro_batch": 2, "steps": 2, "height": 32, "width": 32}

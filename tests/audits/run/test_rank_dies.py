@@ -16,7 +16,7 @@ QUIET = lambda s: None  # noqa: E731
 # rank 1 SIGKILLs itself right after writing its first PNG (before that image's record)
 KILL_RANK_1 = """
 import os, signal, sys
-import audits.run.generate_stage as stage
+import audits.run.render as stage
 plain = stage.write_bytes
 def write_then_die(path, data):
     plain(path, data)

@@ -78,7 +78,7 @@ def _run_and_kill(out: Path, suite_dir: Path, where: tuple[str, str, str, str]) 
 def test_killed_run_resumes_to_identical_results(tmp_path, suite_dir, none_run):
     out = tmp_path / "killed"
     # killed right after the 4th PNG: on disk without its record, the worst moment
-    _run_and_kill(out, suite_dir, ("audits.run.generate_stage", "write_bytes", ".png", "4"))
+    _run_and_kill(out, suite_dir, ("audits.run.render", "write_bytes", ".png", "4"))
     assert len(list(out.glob("images/*/*.png"))) == 4
     assert len(list(out.glob("images/*/*.json"))) == 3
     assert not (out / "results.json").exists()
@@ -150,9 +150,9 @@ def test_disk_error_names_the_unit_and_leaves_the_run_resumable(
 ):
     import errno
 
-    from audits.run import generate_stage
+    from audits.run import render
 
-    plain = generate_stage.write_bytes
+    plain = render.write_bytes
     written = []
 
     def full_disk(path, data):
@@ -161,12 +161,12 @@ def test_disk_error_names_the_unit_and_leaves_the_run_resumable(
         written.append(path)
         plain(path, data)
 
-    monkeypatch.setattr(generate_stage, "write_bytes", full_disk)
+    monkeypatch.setattr(render, "write_bytes", full_disk)
     out = tmp_path / "full"
     request = RunRequest(suite=str(suite_dir), micro_batch=2, out=out, methods=["none"])
     with pytest.raises(AuditError, match=r"cannot write images/[0-9a-f]{16}/[0-9a-f]{16}: .*space"):
         run_suite(request, say=QUIET)
-    monkeypatch.setattr(generate_stage, "write_bytes", plain)
+    monkeypatch.setattr(render, "write_bytes", plain)
     assert run_suite(request, say=QUIET).counts["images"] == 6
     assert _results(out) == _results(none_run.out)
 
@@ -174,8 +174,9 @@ def test_disk_error_names_the_unit_and_leaves_the_run_resumable(
 def test_image_groups_make_calls_of_any_size_identical():
     import hashlib
 
+    from audits.models.sampling import set_scheduler
     from audits.models.tiny import tiny_pipeline
-    from audits.run.generate_stage import generate_batch, render_png, set_scheduler
+    from audits.run.render import generate_batch, render_png
 
     pipe = tiny_pipeline()
     pipe.set_progress_bar_config(disable=True)

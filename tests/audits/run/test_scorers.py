@@ -10,7 +10,7 @@ from PIL import Image
 
 from audits.errors import AuditError
 from audits.scorers.base import ImageItem, ScorerContext
-from audits.suites.spec import ScorerSpec
+from audits.suites.specs.evaluation import ScorerSpec
 
 
 def _ctx(root: Path, labels=None) -> ScorerContext:

@@ -76,8 +76,8 @@ def test_toyworld_images_do_not_depend_on_batch_size(tmp_path, monkeypatch):
 def test_toyworld_demo_profile_end_to_end(tmp_path, monkeypatch):
     """The README's demo (one case per probe): three methods on ladder@2, the recovery attack,
     a capacity claim with a verdict, images only for erased targets, findings in words."""
+    from audits.commands.run import findings
     from audits.run import RunRequest, run_suite
-    from audits.run_cmd import findings
 
     monkeypatch.chdir(REPO)
     out = tmp_path / "demo"
