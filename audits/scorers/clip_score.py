@@ -24,7 +24,7 @@ class CLIPScore(Scorer):
     output = "scalar"
 
     def build(self) -> None:
-        self.scale = float(self.spec.params.get("scale", 100))
+        self.scale = float(self.params.scale)
         self.clip = load_clip(self.spec.params, self.context, self.spec.name)
 
     @classmethod
