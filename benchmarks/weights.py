@@ -39,6 +39,16 @@ def load_avg() -> str:
         return "n/a"
 
 
+def uptime() -> str:
+    """`uptime`'s line (the load averages the docs quote beside every timing)."""
+    import subprocess
+
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "n/a"
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="/work/coord/sd15-random")
@@ -57,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
     from audits.weights.features import encode
     from audits.weights.stage import Measurer, all_prompts, method_guides
 
-    load_before = load_avg()
+    load_before, uptime_before = load_avg(), uptime()
     suite = load_suite(args.suite)
     profile = suite.profile(None).name
     probes = {p: plan_probe(suite, p, profile, args.limit) for p in PROBES}
@@ -116,6 +126,8 @@ def main(argv: list[str] | None = None) -> dict:
         "erase_s": erase_s,
         "load_average_before": load_before,
         "load_average_after": load_avg(),
+        "uptime_before": uptime_before,
+        "uptime_after": uptime(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU(s), shared by other jobs",
         "torch": torch.__version__,
     }

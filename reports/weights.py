@@ -61,17 +61,15 @@ def weight_tables(run: Run) -> list[WeightTable]:
         if not rows:
             continue
         columns = list({r["metric"]: column_of(r) for r in rows}.values())
+        scored = {c.metric for c in columns}
         table = Table(f"weight space, erase set {es}", columns)
         warnings = []
+        across = [e for e in weak if e.get("method") == "all methods" and e.get("score") in scored]
         for method in methods(run):
             by_metric = {r["metric"]: r for r in rows if r["method"] == method}
             if not by_metric:
                 continue
-            mine = [
-                e
-                for e in weak
-                if e.get("score") in by_metric and e.get("method") in (method, "all methods")
-            ]
+            mine = [e for e in weak if e.get("score") in by_metric and e.get("method") == method]
             label = method
             first = next(iter(by_metric.values()))
             visibility = (first.get("extra") or {}).get("visibility")
@@ -85,6 +83,7 @@ def weight_tables(run: Run) -> list[WeightTable]:
                 Cell(by_metric[c.metric], False) if c.metric in by_metric else None for c in columns
             ]
             table.add(label, cells, method == run.reference)
+        warnings += [f"across methods: {_describe(e)}" for e in across]
         validated = {
             e.get("score")
             for e in (run.results.get("weights_validation") or {}).get("correlations", [])

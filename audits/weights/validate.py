@@ -190,7 +190,7 @@ def load_pairs(
         for name in sorted(shared):
             if wr["prompt_sets"][name]["sha256"] != ir["prompt_sets"][name]["sha256"]:
                 raise SystemExit(f"error: {w} and {i} used different {name} prompts")
-        out.append((wr, ir, ir["suite"]["profile"]))
+        out.append((wr, ir, f"{ir['suite']['name']} {ir['suite']['profile']}"))
         sources.append(_source(wr, ir, w, i))
     return out, sources
 

@@ -118,10 +118,24 @@ def test_report_warns_beside_weak_rows(tmp_path, weights_run):
                 "unit": "(method, erase set, concept) points",
                 "where": "test",
                 "weak": True,
-            }
+            },
+            {
+                "score": "kv_shift@target",
+                "image_metric": "forget_acc",
+                "method": "all methods",
+                "rho": None,
+                "ci_low": None,
+                "ci_high": None,
+                "n": 2,
+                "where": "test",
+                "weak": True,
+            },
         ]
     }
     (dest / "results.json").write_text(json.dumps(results))
     html = (build_report([dest]) / "index.html").read_text()
     assert "uce (!)" in html and "uce: kv_shift@target vs image forget_acc" in html
-    assert "scapre (!)" not in html
+    assert "scapre (!)" not in html  # the across-methods entry: one line per table, not per method
+    tables = html.count("weight space, erase set")
+    assert tables >= 1
+    assert html.count("across methods: kv_shift@target vs image forget_acc: no rank") == tables
