@@ -25,11 +25,11 @@ class CLIPScore(Scorer):
 
     def build(self) -> None:
         self.scale = float(self.params.scale)
-        self.clip = load_clip(self.spec.params, self.context, self.spec.name)
+        self.clip = load_clip(self.params, self.context, self.spec.name)
 
     @classmethod
     def weight_needs(cls, spec, context):
-        return clip_needs(spec, context)
+        return clip_needs(cls, spec, context)
 
     def identity(self) -> dict[str, Any]:
         return {

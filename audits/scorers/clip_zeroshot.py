@@ -54,7 +54,7 @@ class CLIPZeroShot(Scorer):
                 raise AuditError(
                     f"scorer '{self.spec.name}': template {t!r} has no {{label}} or {{concept}}"
                 )
-        self.clip = load_clip(self.spec.params, self.context, self.spec.name)
+        self.clip = load_clip(self.params, self.context, self.spec.name)
         per_label = []
         for label in self.labels:
             feats = self.clip.text_features([fill(t, label) for t in self.templates])
@@ -64,7 +64,7 @@ class CLIPZeroShot(Scorer):
 
     @classmethod
     def weight_needs(cls, spec, context):
-        return clip_needs(spec, context)
+        return clip_needs(cls, spec, context)
 
     def identity(self) -> dict[str, Any]:
         return {

@@ -108,7 +108,7 @@ class ImageDistance(Scorer):
         if distance == "clip-cosine":
             from audits.scorers.openclip_model import clip_needs
 
-            return clip_needs(spec, context)
+            return clip_needs(cls, spec, context)
         return ScorerNeeds()
 
     def build(self) -> None:
@@ -119,7 +119,7 @@ class ImageDistance(Scorer):
         if self.distance == "clip-cosine":
             from audits.scorers.openclip_model import load_clip
 
-            self.clip = load_clip(self.spec.params, self.context, self.spec.name)
+            self.clip = load_clip(self.params, self.context, self.spec.name)
         elif self.distance == "lpips":
             self._build_lpips()
 
