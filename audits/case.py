@@ -32,12 +32,12 @@ class Case:
     embeds_file: str = ""
     embeds_row: int = -1
 
+    def _head(self) -> dict[str, Any]:
+        return {"probe": self.probe, "index": self.index, "prompt": self.prompt}
+
     def to_plan(self) -> dict[str, Any]:
         """The case as plan.json saves it (and as the prompt set's sha256 hashes it)."""
-        return {
-            "probe": self.probe,
-            "index": self.index,
-            "prompt": self.prompt,
+        return self._head() | {
             "seeds": list(self.seeds),
             "concept": self.concept,
             "family": self.family,
@@ -45,10 +45,7 @@ class Case:
 
     def to_source(self) -> dict[str, Any]:
         """The case as an attack unit in plan.json saves its source."""
-        return {
-            "probe": self.probe,
-            "index": self.index,
-            "prompt": self.prompt,
+        return self._head() | {
             "seeds": list(self.seeds),
             "embeds_sha256": self.embeds_sha256,
             "embeds_file": self.embeds_file,
@@ -57,8 +54,7 @@ class Case:
 
     def identity(self) -> dict[str, Any]:
         """What of an attack's source enters the attack unit's identity (never a file path)."""
-        out = {"probe": self.probe, "index": self.index, "prompt": self.prompt}
-        out["seeds"] = list(self.seeds)
+        out = self._head() | {"seeds": list(self.seeds)}
         return out | ({"embeds_sha256": self.embeds_sha256} if self.embeds_sha256 else {})
 
     @classmethod

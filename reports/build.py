@@ -69,9 +69,9 @@ def _provenance(run: Run) -> dict[str, Any]:
         },
         "weights": model.get("weights_sha256") or {},
         "generation": _generation(results),
-        "subset": subset_text(results.get("limit"), results.get("seeds_per_prompt")),
+        "subset": subset_text(*_subset(results)),
         "rerun_flags": " ".join(
-            subset_flags(results.get("limit"), results.get("seeds_per_prompt"))
+            subset_flags(*_subset(results))
             + [f"--{k} {v}" for k, v in (results.get("generation_overrides") or {}).items()]
         ),
         "git": {"commit": None, "dirty": False, **(results.get("git") or prov.get("git") or {})},
@@ -102,6 +102,10 @@ def _revision(run: Run) -> dict[str, Any]:
     else:
         text = f"not resolved ({how})" if how else "not resolved (not recorded by this run)"
     return {"pinned": pinned or "none (the suite pins no revision)", "resolved_text": text}
+
+
+def _subset(results: dict[str, Any]) -> tuple:
+    return results.get("limit"), results.get("seeds_per_prompt"), results.get("attack_budget")
 
 
 def _generation(results: dict[str, Any]) -> str:

@@ -430,6 +430,7 @@ def _manifest(data: Any, where: _Where) -> Manifest:
     at.value(identity, "model", "dict", required=True, null=False)
     at.value(identity, "limit", "int")
     at.value(identity, "seeds_per_prompt", "int")
+    at.value(identity, "attack_budget", "int")
     at.value(identity, "micro_batch", "int")
     provenance = where.value(data, "provenance", "dict") or {}
     for key in ("git", "hardware", "packages"):

@@ -245,8 +245,3 @@ def text_stack(pipe) -> TextStack:
             f"reads {cross}; they do not belong together ({found})"
         )
     return stack
-
-
-def family_name(pipe) -> str:
-    """'sd-v1', 'sd-v2' or 'sdxl' for a supported pipeline (refuses others, see `text_stack`)."""
-    return text_stack(pipe).family

@@ -14,6 +14,10 @@ SEEDS_HELP = (
     "The first N seeds of each prompt (quick look: paper profiles have up to 500 per prompt;"
     " part of the run's identity)."
 )
+BUDGET_HELP = (
+    "At most N objective evaluations per searching attack unit (UnlearnDiffAtk, Ring-A-Bell;"
+    " quick look: the suites size budgets for a GPU; part of the run's identity)."
+)
 QUIET_HELP = "No progress bars, progress lines or stage lines (errors and results still print)."
 
 

@@ -28,6 +28,7 @@ def run(
         None, "--limit", help="The first N prompts of each probe (quick look; part of the identity)"
     ),
     seeds: int = typer.Option(None, "--seeds", help=common.SEEDS_HELP),
+    attack_budget: int = typer.Option(None, "--attack-budget", help=common.BUDGET_HELP),
     skip_unavailable: bool = typer.Option(
         False, "--skip-unavailable", help="Leave out metrics/scorers not implemented here."
     ),
@@ -92,6 +93,7 @@ def run(
         device=device,
         limit=limit,
         seeds=seeds,
+        attack_budget=attack_budget,
         skip_unavailable=skip_unavailable,
         micro_batch=micro_batch,
         cache=cache,

@@ -85,7 +85,7 @@ class _Accuracy(Metric):
 
 def _roles(data: MetricInput, scope: Callable[[Observation], str | None]):
     """`params.roles` (e.g. [retain]) narrows a scope to concepts of those roles."""
-    roles = data.params.get("roles")
+    roles = getattr(data.params, "roles", ())
     if not roles:
         return scope
 

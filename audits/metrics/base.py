@@ -62,7 +62,7 @@ class MetricInput:
     """Everything a metric may read for one results group."""
 
     name: str
-    params: dict[str, Any]
+    params: MetricParams  # the metric's typed params (its kind's `params_class`)
     method: str
     erase_set: str
     erased: frozenset[str]
@@ -144,9 +144,7 @@ def mean_rows(
 ) -> list[ResultRow]:
     """Pooled means with clustered intervals: the aggregate, then one row per `by` value
     (`params.split_by` overrides `by`: concept, family or group)."""
-    by = data.params.get("split_by", by)
-    if by is not None and by not in SPLITS:
-        raise AuditError(f"metric '{data.name}': split_by must be one of {', '.join(SPLITS)}")
+    by = getattr(data.params, "split_by", None) or by
     rows = [_mean_row(data, kept, dict(excluded), {})]
     if by:
         keys = sorted({split_key(data, o, by) for o, _ in kept} - {""})

@@ -44,7 +44,7 @@ class NudeNetLabelCounts(Metric):
         flagged = sum(bool(o.record.get("flagged")) for o in data.observations)
         rows = [ResultRow(float(flagged), n, extra={"share": flagged / n if n else None})]
         counts = Counter(label for o in data.observations for label in o.record.get("labels", []))
-        labels = data.params.get("labels") or sorted(counts)
+        labels = data.params.labels or sorted(counts)
         for label in labels:
             share = counts[label] / n if n else None
             rows.append(ResultRow(float(counts[label]), n, label=label, extra={"share": share}))

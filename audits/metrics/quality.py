@@ -173,8 +173,8 @@ class KID(Metric):
         if short:
             return [short]
         n = int(min(data.features.shape[0], data.reference_features.shape[0]))
-        size = min(int(data.params.get("subset_size", 1000)), n)
-        subsets = int(data.params.get("subsets", 100))
+        size = min(data.params.subset_size, n)
+        subsets = data.params.subsets
         dim = int(data.features.shape[1])
         kid = KernelInceptionDistance(
             feature=_Stored(dim), subsets=subsets, subset_size=size, sync_on_compute=False

@@ -66,7 +66,7 @@ def metric_input(
         identity, labels = doc["scorer_identity"], doc.get("concept_labels", {})
     data = MetricInput(
         name=name,
-        params=spec.params,
+        params=metric.check_params(name, spec.params),
         method=group.method,
         erase_set=group.erase_set,
         erased=frozenset(group.concepts),

@@ -55,6 +55,14 @@ def build_attack(suite, name: str) -> Attack:
     return ATTACKS.get(spec.kind).from_params(name, dict(spec.params))
 
 
+def capped(attack: Attack, budget: int | None) -> Attack:
+    """`attack` with its budget lowered to `budget` (--attack-budget); unchanged when it has no
+    budget (closed-form and replay attacks) or a smaller one."""
+    if not budget or attack.budget is None or attack.budget <= budget:
+        return attack
+    return type(attack).from_params(attack.name, {**attack.params.to_dict(), "budget": budget})
+
+
 def attack_identity(attack: Attack, edit_id: str, concept: str, sources) -> str:
     return identity_hash(
         "attack",
@@ -70,10 +78,19 @@ def attack_identity(attack: Attack, edit_id: str, concept: str, sources) -> str:
 
 
 def plan_attacks(
-    suite, profile_name: str, names, edits, probes, limit, cap: int | None = None
+    suite,
+    profile_name: str,
+    names,
+    edits,
+    probes,
+    limit,
+    cap: int | None = None,
+    budget: int | None = None,
 ) -> list[AttackUnit]:
     """Every attack unit of the run, in a fixed order (attack, edit, concept in erase order);
-    `cap` (--seeds) keeps the first N seeds of every source, wherever it came from."""
+    `cap` (--seeds) keeps the first N seeds of every source, wherever it came from; `budget`
+    (--attack-budget) lowers every searching attack's budget to at most N (its params, and so
+    its identity and every row it gives, carry the budget it ran with)."""
     from dataclasses import replace
 
     from audits.run.plan import first_seeds, plan_probe
@@ -82,7 +99,7 @@ def plan_attacks(
     units: list[AttackUnit] = []
     for name in names:
         spec = suite.attacks[name]
-        attack = build_attack(suite, name)
+        attack = capped(build_attack(suite, name), budget)
         cases = {
             p: (probes[p] if p in probes else plan_probe(suite, p, profile_name, limit, cap)).cases
             for p in spec.probes
@@ -104,6 +121,12 @@ def plan_attacks(
                 )
                 if not found:
                     continue
+                if budget and attack.budget is not None and attack.budget < len(found):
+                    raise AuditError(
+                        f"--attack-budget {budget} is smaller than the {len(found)} source"
+                        f" prompt(s) of attack '{name}' on {concept!r}: each needs at least one"
+                        " evaluation (raise it, or lower --limit)"
+                    )
                 unit_id = short(attack_identity(attack, edit.edit_id, concept, found))
                 units.append(
                     AttackUnit(

@@ -35,6 +35,7 @@ class RunRequest:
     device: str = "cpu"
     limit: int | None = None  # the first N prompts of each probe
     seeds: int | None = None  # the first N seeds of each prompt
+    attack_budget: int | None = None  # at most N evaluations per searching attack unit
     skip_unavailable: bool = False
     micro_batch: int = 8
     cache: Path | None = None
@@ -146,6 +147,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         req.overrides(),
         bytes_from,
         req.seeds,
+        req.attack_budget,
     )
     if old:
         check_resume(
@@ -178,6 +180,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         req.overrides(),
         bytes_from,
         req.seeds,
+        req.attack_budget,
     )
     run = RunDir(out)
     if old:
@@ -197,6 +200,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         req.overrides(),
         numerics=bytes_from,
         seeds=req.seeds,
+        attack_budget=req.attack_budget,
     )
     if ranks.main and not old:  # the manifest first: from then on the directory is resumable
         out.mkdir(parents=True, exist_ok=True)

@@ -93,7 +93,3 @@ def run_lock(folder: Path, what: str = "--out") -> Iterator[Path]:
         _held[key][1] -= 1
         if _held[key][1] == 0:
             os.close(_held.pop(key)[0])  # closing the file releases the lock
-
-
-def is_locked_by_me(folder: Path) -> bool:
-    return str(Path(folder).resolve()) in _held

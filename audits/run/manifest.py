@@ -50,11 +50,15 @@ def run_identity(
     overrides: dict[str, int] | None = None,
     numerics: dict[str, Any] | None = None,
     seeds: int | None = None,
+    attack_budget: int | None = None,
 ) -> dict[str, Any]:
     """The fields a resumed run must match exactly (`overrides`: --steps / --size; `numerics`:
     what besides the inputs decides an image's bytes, see `generate_stage.numerics`; `limit`
-    and `seeds`: --limit and --seeds, the subset of the suite's prompts and seeds)."""
-    return {
+    and `seeds`: --limit and --seeds, the subset of the suite's prompts and seeds;
+    `attack_budget`: --attack-budget). The last two are present only when given, so runs made
+    before they existed resume unchanged."""
+    capped = {"attack_budget": attack_budget} if attack_budget else {}
+    return capped | {
         "numerics": numerics or {},
         "schema": RUN_SCHEMA,
         "identity_recipe": IDENTITY_RECIPE,

@@ -212,11 +212,13 @@ def plan_run(
     probes: dict[str, ProbePlan] | None = None,
     numerics: dict[str, Any] | None = None,
     seeds: int | None = None,
+    attack_budget: int | None = None,
 ) -> RunPlan:
     """Every edit, probe and results group of the run, in a fixed order; `overrides` (--steps,
     --size) replace the profile's steps and image size; `probes` (the preflight's) replace the
     planned probes; `numerics` (device kind and, on CPU, the thread count) enters every image's
-    identity with the sampler settings; `seeds` (--seeds) keeps the first N seeds per prompt."""
+    identity with the sampler settings; `seeds` (--seeds) keeps the first N seeds per prompt;
+    `attack_budget` (--attack-budget) caps every searching attack's budget."""
     assert suite.concepts is not None
     profile = suite.profile(profile_name)
     gen = profile.generation
@@ -262,7 +264,7 @@ def plan_run(
         from audits.run.attack_plan import plan_attacks
 
         units = plan_attacks(
-            suite, profile_name, attacks, list(edits.values()), probes, limit, seeds
+            suite, profile_name, attacks, list(edits.values()), probes, limit, seeds, attack_budget
         )
     kept = image_concepts(suite, profile.metrics, probes, groups)
     return RunPlan(list(edits.values()), probes, groups, sampling, units, kept)

@@ -360,7 +360,8 @@ def preflight(req: RunRequest, rate: float = DEFAULT_RATE) -> Preflight:
         req.overrides(),
         probes=_probe_plans(suite, profile, req.limit, req.seeds),
         seeds=req.seeds,
+        attack_budget=req.attack_budget,
     )
     result.work = estimate_work(plan, rate)
-    result.work["subset"] = subset_text(req.limit, req.seeds)
+    result.work["subset"] = subset_text(req.limit, req.seeds, req.attack_budget)
     return result

@@ -140,6 +140,7 @@ def results_header(run: RunDir, suite: Suite) -> dict[str, Any]:
         },
         "limit": ident.get("limit"),
         "seeds_per_prompt": ident.get("seeds_per_prompt"),
+        "attack_budget": ident.get("attack_budget"),
         "git": (manifest.get("provenance") or {}).get("git"),
         "safety_checker": False,
         "reference_method": REFERENCE,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 BOUNDS = {
     "--limit": (1, 10**9),
     "--seeds": (1, 10**9),
+    "--attack-budget": (1, 10**9),
     "--micro-batch": (1, 256),
     "--batch-size": (1, 1024),
     "--steps": (1, 1000),
@@ -36,6 +37,8 @@ def check_options(req: RunRequest) -> None:
         check_bound("--limit", req.limit)
     if req.seeds is not None:
         check_bound("--seeds", req.seeds)
+    if req.attack_budget is not None:
+        check_bound("--attack-budget", req.attack_budget)
     check_bound("--micro-batch", req.micro_batch)
     if req.steps is not None:
         check_bound("--steps", req.steps)

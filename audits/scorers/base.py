@@ -36,7 +36,7 @@ class ScorerParams(TypedConfig):
         value = getattr(self, key)
         if value is not None and value not in allowed:
             shown = ", ".join(str(a) for a in allowed)
-            raise self.fail(key, f"{key}: {value!r} is not supported (use {shown})")
+            raise self.fail(key, f"{key} {value!r} is not supported (use {shown})")
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,18 @@ class Scorer(ABC):
     def __init__(self, spec: ScorerSpec, context: ScorerContext) -> None:
         self.spec = spec
         self.context = context
+        self.params = self.params_of(spec)
+
+    @classmethod
+    def params_of(cls, spec: ScorerSpec) -> ScorerParams:
+        """The spec's `params:` as this kind's typed config (what the suite's front door
+        checked): an AuditError naming the scorer and the key otherwise."""
+        try:
+            return cls.params_class.from_dict(spec.params)
+        except AuditError as err:
+            wrapped = AuditError(f"scorer '{spec.name}' ({cls.kind}): {err}")
+            wrapped.key = getattr(err, "key", None)  # type: ignore[attr-defined]
+            raise wrapped from None
 
     @classmethod
     def from_spec(cls, spec: ScorerSpec, context: ScorerContext) -> Scorer:

@@ -24,12 +24,12 @@ class CLIPScore(Scorer):
     output = "scalar"
 
     def build(self) -> None:
-        self.scale = float(self.spec.params.get("scale", 100))
-        self.clip = load_clip(self.spec.params, self.context, self.spec.name)
+        self.scale = float(self.params.scale)
+        self.clip = load_clip(self.params, self.context, self.spec.name)
 
     @classmethod
     def weight_needs(cls, spec, context):
-        return clip_needs(spec, context)
+        return clip_needs(cls, spec, context)
 
     def identity(self) -> dict[str, Any]:
         return {

@@ -42,22 +42,19 @@ class CLIPZeroShot(Scorer):
     output = "label"
 
     def build(self) -> None:
-        params = self.spec.params
+        params = self.params
         self.labels = self.label_set()
         if not self.labels:
             raise AuditError(f"scorer '{self.spec.name}' needs label_space: concepts or labels")
-        # `templates` or `label_templates` (both spellings appear in bundled suites)
-        self.templates = tuple(
-            params.get("templates", params.get("label_templates", DEFAULT_TEMPLATES))
-        )
-        if int(params.get("top_k", 1)) != 1:
-            raise AuditError(f"scorer '{self.spec.name}': only top_k: 1 is supported")
+        # `templates` or `label_templates` (both spellings appear in bundled suites); the typed
+        # params refuse any top_k but 1
+        self.templates = params.templates or params.label_templates or DEFAULT_TEMPLATES
         for t in self.templates:
             if "{label}" not in t and "{concept}" not in t:
                 raise AuditError(
                     f"scorer '{self.spec.name}': template {t!r} has no {{label}} or {{concept}}"
                 )
-        self.clip = load_clip(params, self.context, self.spec.name)
+        self.clip = load_clip(self.params, self.context, self.spec.name)
         per_label = []
         for label in self.labels:
             feats = self.clip.text_features([fill(t, label) for t in self.templates])
@@ -67,7 +64,7 @@ class CLIPZeroShot(Scorer):
 
     @classmethod
     def weight_needs(cls, spec, context):
-        return clip_needs(spec, context)
+        return clip_needs(cls, spec, context)
 
     def identity(self) -> dict[str, Any]:
         return {

@@ -44,25 +44,25 @@ def _inception_need():
 
 
 def feature_plan(spec) -> tuple[str, str | None]:
-    """(declared features, fallback or None), checked."""
-    params = spec.params
-    declared = params.get("features", INCEPTION)
-    fallback = params.get("fallback_features")
-    if fallback is None and params.get("model") and declared != "open_clip":
+    """(declared features, fallback or None); the typed params refuse unknown features."""
+    params = params_of(spec)
+    declared = params.features
+    fallback = params.fallback_features
+    if fallback is None and params.model and declared != "open_clip":
         fallback = "open_clip"
-    for key, value in (("features", declared), ("fallback_features", fallback)):
-        if value is not None and value not in FEATURES:
-            raise AuditError(
-                f"scorer '{spec.name}': {key} {value!r} is not available; use one of"
-                f" {', '.join(FEATURES)}"
-            )
-    if "open_clip" in (declared, fallback) and not params.get("model"):
+    if "open_clip" in (declared, fallback) and not params.model:
         raise AuditError(f"scorer '{spec.name}': features open_clip needs params.model")
     return declared, fallback
 
 
-def clip_params_for(features: str, params: dict[str, Any]) -> dict[str, Any]:
-    return dict(CLIP_PRESETS[features]) if features in CLIP_PRESETS else dict(params)
+def params_of(spec) -> FIDParams:
+    """The spec's typed params (FID's or KID's, by its kind)."""
+    return (KIDScorer if spec.kind == "kid" else FIDScorer).params_of(spec)
+
+
+def clip_params_for(features: str, params: ClipParams) -> ClipParams:
+    """The open_clip model of `features`: a preset's, else the scorer's own params."""
+    return ClipParams(**CLIP_PRESETS[features]) if features in CLIP_PRESETS else params
 
 
 def inception_unavailable(root) -> str | None:
@@ -122,7 +122,7 @@ class FIDScorer(Scorer):
         notes = [f"substitution: {declared} -> {used} ({reason})"] if reason else []
         try:
             need = clip_weight_need(
-                clip_params_for(used, spec.params), context.suite_root, spec.name
+                clip_params_for(used, params_of(spec)), context.suite_root, spec.name
             )
         except AuditError as err:
             return ScorerNeeds(problems=[str(err)], notes=notes)
@@ -159,7 +159,7 @@ class FIDScorer(Scorer):
                 )
             self.used = fallback
             self.substitution = {"declared": declared, "used": fallback, "reason": reason}
-        self.clip = load_clip(clip_params_for(self.used, self.spec.params), ctx, self.spec.name)
+        self.clip = load_clip(clip_params_for(self.used, self.params), ctx, self.spec.name)
 
     def identity(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "version": self.version}

@@ -36,19 +36,14 @@ LPIPS_GROUP = 32  # pairs computed together (fixed, so a value never depends on 
 
 
 def distance_of(spec) -> str:
-    asked = spec.params.get("distance", "pixel-rmse")
-    distance = ALIASES.get(asked, asked)
-    if distance not in DISTANCES:
-        raise AuditError(
-            f"scorer '{spec.name}': distance {distance!r} is not available"
-            f" in this version; use one of {', '.join(DISTANCES)}"
-        )
-    if distance == "lpips" and spec.params.get("net", "alex") not in LPIPS_NETS:
-        raise AuditError(
-            f"scorer '{spec.name}': LPIPS net {spec.params.get('net')!r} is not one of"
-            f" {', '.join(LPIPS_NETS)}"
-        )
-    return distance
+    """The spec's distance by its full name (the typed params refuse any other)."""
+    asked = ImageDistance.params_of(spec).distance
+    return ALIASES.get(asked, asked)
+
+
+def net_of(spec) -> str:
+    """The LPIPS trunk (default alex)."""
+    return ImageDistance.params_of(spec).net or "alex"
 
 
 def lpips_trunk_need(net: str):
@@ -108,12 +103,12 @@ class ImageDistance(Scorer):
         except AuditError as err:
             return ScorerNeeds(problems=[str(err)])
         if distance == "lpips":
-            net = spec.params.get("net", "alex")
+            net = net_of(spec)
             return ScorerNeeds(needs=[lpips_trunk_need(net), lpips_heads_need(net)])
         if distance == "clip-cosine":
             from audits.scorers.openclip_model import clip_needs
 
-            return clip_needs(spec, context)
+            return clip_needs(cls, spec, context)
         return ScorerNeeds()
 
     def build(self) -> None:
@@ -124,7 +119,7 @@ class ImageDistance(Scorer):
         if self.distance == "clip-cosine":
             from audits.scorers.openclip_model import load_clip
 
-            self.clip = load_clip(self.spec.params, self.context, self.spec.name)
+            self.clip = load_clip(self.params, self.context, self.spec.name)
         elif self.distance == "lpips":
             self._build_lpips()
 
@@ -136,7 +131,7 @@ class ImageDistance(Scorer):
 
         from audits.evaluator_weights import require
 
-        self.net = self.spec.params.get("net", "alex")
+        self.net = net_of(self.spec)
         who, root = self.spec.name, self.context.weights_dir
         trunk = require(lpips_trunk_need(self.net), root, who)
         heads = require(lpips_heads_need(self.net), root, who)

@@ -42,8 +42,15 @@ class NudeNetParams(ScorerParams):
     def validate(self) -> None:
         self.only("package", ("nudenet",))
         self.only("comparison", tuple(COMPARISONS))
-        if self.model_file is None:  # other sizes need their model file (checked at load)
-            self.only("inference_resolution", (BUNDLED_RESOLUTION,))
+        size = self.inference_resolution
+        if size is not None and size < 32:
+            raise self.fail("inference_resolution", f"inference_resolution {size} is below 32")
+        if self.model_file is None and size not in (None, BUNDLED_RESOLUTION):
+            raise self.fail(
+                "inference_resolution",
+                f"inference_resolution {size} needs params.model_file (NudeNet ships only the"
+                f" {BUNDLED_RESOLUTION}n model)",
+            )
 
 FLAGGED, NOT_FLAGGED = "exposed", "none"
 COMPARISONS = {"greater_equal": ">=", "greater_than": ">"}
@@ -52,30 +59,14 @@ BUNDLED_RESOLUTION = 320
 
 def _settings(spec) -> dict[str, Any]:
     """The checked params (no model loaded); AuditError naming the scorer otherwise."""
-    params, who = spec.params, spec.name
-    if params.get("package", "nudenet") != "nudenet":
-        raise AuditError(f"scorer '{who}': package must be nudenet")
-    comparison = params.get("comparison", "greater_equal")
-    if comparison not in COMPARISONS:
-        raise AuditError(
-            f"scorer '{who}': comparison {comparison!r} is not one of {', '.join(COMPARISONS)}"
-        )
-    resolution = params.get("inference_resolution", BUNDLED_RESOLUTION)
-    if not isinstance(resolution, int) or resolution < 32:
-        raise AuditError(f"scorer '{who}': inference_resolution must be an integer (320)")
-    model_file = params.get("model_file")
-    if resolution != BUNDLED_RESOLUTION and not model_file:
-        raise AuditError(
-            f"scorer '{who}': inference_resolution {resolution} needs params.model_file (NudeNet"
-            f" ships only the {BUNDLED_RESOLUTION}n model)"
-        )
+    params = NudeNetScorer.params_of(spec)  # package, comparison and resolution checked
     if not spec.labels:
-        raise AuditError(f"scorer '{who}' needs label_space: labels and a list")
+        raise AuditError(f"scorer '{spec.name}' needs label_space: labels and a list")
     return {
-        "comparison": comparison,
-        "resolution": resolution,
-        "model_file": model_file,
-        "version": params.get("version"),
+        "comparison": params.comparison or "greater_equal",
+        "resolution": params.inference_resolution or BUNDLED_RESOLUTION,
+        "model_file": params.model_file,
+        "version": params.version,
     }
 
 

@@ -28,6 +28,7 @@ import torch
 from audits.errors import AuditError
 from audits.evaluator_weights import Located, Need, local_file_need, open_clip_need, require
 from audits.models.loading import module_sha256
+from audits.scorers.base import ClipParams
 
 SCORE_GROUP = 32  # images encoded together; part of every open_clip scorer's identity
 
@@ -115,8 +116,8 @@ def _tag_cfg(arch: str, tag: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class ClipParams:
-    """Scorer params resolved to what open_clip needs (no model built)."""
+class ClipSetup:
+    """A scorer's open_clip params resolved to what open_clip needs (no model built)."""
 
     arch: str  # the name shown in the identity
     config_name: str  # the name open_clip builds
@@ -127,41 +128,40 @@ class ClipParams:
     quick_gelu: bool | None  # explicit param, else None
 
 
-def clip_params(params: dict[str, Any], root: Path, who: str) -> ClipParams:
-    """Parse and check open_clip scorer params; raise AuditError naming the scorer."""
-    arch = params.get("model")
+def clip_params(params: ClipParams, root: Path, who: str) -> ClipSetup:
+    """Resolve a scorer's typed open_clip params (`quick_gelu` is checked by them); raise
+    AuditError naming the scorer."""
+    arch = params.model
     if not arch:
         raise AuditError(f"scorer '{who}' needs params.model (an open_clip architecture)")
-    quick = params.get("quick_gelu")
-    if quick is not None and quick is not True:
-        raise AuditError(f"scorer '{who}': params.quick_gelu can only be true (force QuickGELU)")
-    pretrained = params.get("pretrained")
+    quick = params.quick_gelu
+    pretrained = params.pretrained
     if arch.startswith("local-dir:"):
         folder = local_path(arch[len("local-dir:") :], root, f"scorer '{who}': open_clip folder")
         files = [folder / n for n in ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")]
         present = [f for f in files if f.is_file()] or files[:1]
         need = local_file_need(f"open_clip weights in {folder.name}", present[0])
-        return ClipParams(
+        return ClipSetup(
             f"local-dir:{folder.name}", f"local-dir:{folder}", None, folder, None, need, quick
         )
     config_file = None
     config_name = arch
-    if params.get("model_config"):
-        config_file = local_path(params["model_config"], root, f"scorer '{who}': model_config")
+    if params.model_config:
+        config_file = local_path(params.model_config, root, f"scorer '{who}': model_config")
         config_name = config_file.stem
     if not pretrained:
-        return ClipParams(arch, config_name, config_file, None, None, None, quick)
+        return ClipSetup(arch, config_name, config_file, None, None, None, quick)
     pretrained = str(pretrained)
     if _is_file_ref(pretrained):
         path = local_path(pretrained, root, f"scorer '{who}': checkpoint")
         need = local_file_need(f"open_clip {arch} checkpoint {path.name}", path)
-        return ClipParams(arch, config_name, config_file, None, None, need, quick)
+        return ClipSetup(arch, config_name, config_file, None, None, need, quick)
     cfg = _tag_cfg(arch, pretrained)
     need = open_clip_need(arch, pretrained, cfg.get("hf_hub", ""))
-    return ClipParams(arch, config_name, config_file, None, pretrained, need, quick)
+    return ClipSetup(arch, config_name, config_file, None, pretrained, need, quick)
 
 
-def clip_weight_need(params: dict[str, Any], root: Path, who: str) -> Need | None:
+def clip_weight_need(params: ClipParams, root: Path, who: str) -> Need | None:
     """The weights file an open_clip scorer needs (None for random init)."""
     return clip_params(params, root, who).need
 
@@ -178,7 +178,7 @@ def _activation(model) -> str:
 _LOADED: dict[tuple, ClipModel] = {}  # one copy per (config, file, activation, device)
 
 
-def load_clip(params: dict[str, Any], ctx, who: str) -> ClipModel:
+def load_clip(params: ClipParams, ctx, who: str) -> ClipModel:
     """An open_clip model in eval mode with its preprocessing, tokenizer and identity.
 
     `model` may be an architecture name (with `pretrained` = tag or checkpoint file, and an
@@ -202,7 +202,7 @@ def load_clip(params: dict[str, Any], ctx, who: str) -> ClipModel:
     return ClipModel(shared.model, shared.preprocess, shared.tokenizer, dict(shared.identity))
 
 
-def _load_clip(p: ClipParams, found: Located | None, ctx, who: str) -> ClipModel:
+def _load_clip(p: ClipSetup, found: Located | None, ctx, who: str) -> ClipModel:
     import open_clip
 
     if p.config_file is not None:
@@ -299,12 +299,13 @@ def _load_weights(model, found: Located) -> None:
     load_checkpoint(model, str(found.path))
 
 
-def clip_needs(spec, ctx):
-    """`Scorer.weight_needs` of an open_clip scorer: its weights file, or the param problem."""
+def clip_needs(scorer, spec, ctx):
+    """`Scorer.weight_needs` of an open_clip scorer class: its weights file, or the param
+    problem."""
     from audits.evaluator_weights import ScorerNeeds
 
     try:
-        need = clip_weight_need(spec.params, ctx.suite_root, spec.name)
+        need = clip_weight_need(scorer.params_of(spec), ctx.suite_root, spec.name)
     except AuditError as err:
         return ScorerNeeds(problems=[str(err)])
     return ScorerNeeds(needs=[need] if need else [])

@@ -43,7 +43,7 @@ class ResNet50ImageNet(Scorer):
     def _weights(cls, spec):
         from torchvision.models import ResNet50_Weights
 
-        name = spec.params.get("weights", "IMAGENET1K_V2")
+        name = cls.params_of(spec).weights
         try:
             return ResNet50_Weights[name]
         except KeyError as err:
@@ -57,10 +57,9 @@ class ResNet50ImageNet(Scorer):
         from audits.evaluator_weights import local_file_need, torch_hub_need
 
         weights = cls._weights(spec)
-        if spec.params.get("checkpoint"):
-            path = local_path(
-                spec.params["checkpoint"], context.suite_root, f"scorer '{spec.name}': checkpoint"
-            )
+        checkpoint = cls.params_of(spec).checkpoint
+        if checkpoint:
+            path = local_path(checkpoint, context.suite_root, f"scorer '{spec.name}': checkpoint")
             return local_file_need(f"ResNet-50 checkpoint {path.name}", path)
         return torch_hub_need(f"torchvision ResNet-50 {weights.name} weights", weights.url)
 
@@ -78,15 +77,11 @@ class ResNet50ImageNet(Scorer):
 
         from audits.evaluator_weights import require
 
-        params, who = self.spec.params, self.spec.name
-        if int(params.get("top_k", 1)) != 1:
-            raise AuditError(f"scorer '{who}': only top_k: 1 is supported in this version")
-        if params.get("match", "class_index") != "class_index":
-            raise AuditError(f"scorer '{who}': only match: class_index is supported")
+        who = self.spec.name  # top_k and match are checked by the typed params
         if self.spec.label_space != "imagenet-1k" or not self.spec.label_column:
             raise AuditError(f"scorer '{who}' needs label_space: imagenet-1k and a label_column")
         self.weights = self._weights(self.spec)
-        self.checkpoint = params.get("checkpoint")
+        self.checkpoint = self.params.checkpoint
         found = require(self._need(self.spec, self.context), self.context.weights_dir, who)
         self.model = resnet50(weights=None)
         state = torch.load(str(found.path), map_location="cpu", weights_only=True)

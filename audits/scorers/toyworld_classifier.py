@@ -35,7 +35,7 @@ class ToyWorldClassifier(Scorer):
     def _folder(cls, spec, context) -> Path:
         from audits.toyworld.paths import WEIGHTS_DIR
 
-        folder = spec.params.get("weights")
+        folder = cls.params_of(spec).weights
         if folder is None:
             return WEIGHTS_DIR / "classifier"
         from audits.suites.paths import find_path

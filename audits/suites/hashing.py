@@ -74,10 +74,6 @@ def suite_hash(suite: Suite) -> str:
     return hashlib.sha256(canonical_json(hash_payload(suite)).encode("utf-8")).hexdigest()
 
 
-def short_hash(suite: Suite) -> str:
-    return suite_hash(suite)[:12]
-
-
 def probe_hash(suite: Suite, name: str) -> str:
     """sha256 of one probe's prompt set: its spec (tables as content hashes, description left
     out) and, for `concept_prompts`, the names of the concepts it fills in. The prompt-set id

@@ -31,9 +31,3 @@ def token_counts(prompts: Iterable[str]) -> dict[str, int]:
             over = len(prompt) > MAX_CHARS
             _counts[prompt] = max(len(row), MODEL_MAX_LENGTH + 1) if over else len(row)
     return {p: _counts[p] for p in prompts}
-
-
-def too_long(prompt: str, limit: int = MODEL_MAX_LENGTH) -> int | None:
-    """The token count of `prompt` when it exceeds `limit`, else None."""
-    count = token_counts([prompt])[prompt]
-    return count if count > limit else None

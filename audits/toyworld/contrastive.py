@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -48,9 +47,3 @@ def zero_shot_accuracy(img: torch.Tensor, class_txt: torch.Tensor, ids: torch.Te
     """Fraction of images whose nearest class text embedding is their own concept."""
     sims = F.normalize(img, dim=-1) @ F.normalize(class_txt, dim=-1).T
     return float((sims.argmax(1) == ids).float().mean())
-
-
-def seed_all(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)

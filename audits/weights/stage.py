@@ -295,7 +295,7 @@ def _rows_of(kind, probe, plan, group, edit, measured, roles, groups_of, header,
         probes = (probe,)
     data = MetricInput(
         name=name,
-        params={},
+        params=metric.params_class(),
         method=group.method,
         erase_set=group.erase_set,
         erased=frozenset(group.concepts),

@@ -300,7 +300,7 @@ def test_nudity_attack_success_rate_is_computed_from_nudenet_flags():
     """attack_success_rate with a NudeNet scorer: the share of adversarial images aimed at an
     erased concept that NudeNet flags (no longer always null)."""
     from audits.metrics.attacks import AttackSuccessRate
-    from audits.metrics.base import MetricInput, Observation
+    from audits.metrics.base import MetricInput, Observation, SplitParams
 
     def obs(i, concept, flagged):
         record = {"flagged": flagged, "label": "exposed" if flagged else "none"}
@@ -308,7 +308,7 @@ def test_nudity_attack_success_rate_is_computed_from_nudenet_flags():
 
     data = MetricInput(
         name="attack_success_rate",
-        params={"split_by": "family"},
+        params=SplitParams(split_by="family"),
         method="scapre",
         erase_set="all",
         erased=frozenset({"naked", "nude"}),
@@ -405,8 +405,8 @@ def test_inception_fid_kid_from_the_standin_agree_with_torchmetrics(
     from torchmetrics.image.kid import KernelInceptionDistance
 
     from audits.evaluator_weights import MISMATCH, check_scorers
-    from audits.metrics.base import MetricInput
-    from audits.metrics.quality import KID, FIDVsBase
+    from audits.metrics.base import MetricInput, MetricParams
+    from audits.metrics.quality import KID, FIDVsBase, KIDParams
     from audits.scorers.fid import FIDScorer, KIDScorer
     from audits.suites import load_suite
 
@@ -435,7 +435,7 @@ def test_inception_fid_kid_from_the_standin_agree_with_torchmetrics(
         assert feats[cls.kind][0].shape == (3, 2048)
         assert torch.isfinite(feats[cls.kind][0]).all() and feats[cls.kind][0].std() > 0
 
-    def data(kind: str, params: dict) -> MetricInput:
+    def data(kind: str, params: MetricParams) -> MetricInput:
         ref, out = feats[kind]
         return MetricInput(
             kind,
@@ -451,8 +451,8 @@ def test_inception_fid_kid_from_the_standin_agree_with_torchmetrics(
             reference_features=ref,
         )
 
-    kid_params = {"subsets": 5, "subset_size": 2}
-    fid_value = FIDVsBase().compute(data("fid", {}))[0].value
+    kid_params = KIDParams(subsets=5, subset_size=2)
+    fid_value = FIDVsBase().compute(data("fid", MetricParams()))[0].value
     kid_row = KID().compute(data("kid", kid_params))[0]
     assert np.isfinite(fid_value) and fid_value > 0 and np.isfinite(kid_row.value)
 

@@ -355,7 +355,7 @@ def test_scorer_params_the_code_would_ignore_are_refused(tmp_path):
         _with(line, line + "  drift: {kind: image_distance, params: {distance: ssim}}\n"),
     )
     message = load_error(folder)
-    assert "scorer 'drift' (image_distance): distance: 'ssim' is not supported" in message
+    assert "scorer 'drift' (image_distance): distance 'ssim' is not supported" in message
 
 
 def test_a_safety_checker_is_refused_not_ignored(tmp_path):

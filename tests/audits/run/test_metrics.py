@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from audits.metrics.accuracy import ForgetAcc, HarmonicAcc, NeighborAcc, RetainAcc
+from audits.metrics.accuracy import AccuracyParams, ForgetAcc, HarmonicAcc, NeighborAcc, RetainAcc
 from audits.metrics.attacks import AttackSuccessRate
-from audits.metrics.base import MetricInput, Observation
+from audits.metrics.base import MetricInput, MetricParams, Observation, SplitParams
 from audits.metrics.bootstrap import percentile_interval
-from audits.metrics.quality import KID, FIDVsBase, ImageDrift, MeanCLIPScore
+from audits.metrics.nudity import LabelCountParams
+from audits.metrics.quality import KID, FIDVsBase, ImageDrift, KIDParams, MeanCLIPScore
 
 ROLES = {"cat": "target", "dog": "target", "fox": "retain", "owl": "retain"}
 LABELS = {c: c for c in ROLES}
@@ -23,7 +24,15 @@ def obs(probe, case, concept, label=None, value=None, family="", seed=0):
 
 def data(observations, erased=("cat",), params=None):
     return MetricInput(
-        "m", params or {}, "scapre", "all", frozenset(erased), ROLES, ("p",), observations, LABELS
+        "m",
+        params or MetricParams(),
+        "scapre",
+        "all",
+        frozenset(erased),
+        ROLES,
+        ("p",),
+        observations,
+        LABELS,
     )
 
 
@@ -124,7 +133,7 @@ def test_kid_matches_the_literal_formula():
     gen = torch.Generator().manual_seed(1)
     ref = torch.randn(30, 4, generator=gen, dtype=torch.float64)
     new = torch.randn(30, 4, generator=gen, dtype=torch.float64) + 0.5
-    d = data([], params={"subsets": 1, "subset_size": 1000})
+    d = data([], params=KIDParams(subsets=1, subset_size=1000))
     d.features, d.reference_features = new, ref
     row = KID().compute(d)[0]
     assert row.extra["subset_size"] == 30
@@ -167,11 +176,13 @@ def test_bootstrap_resamples_prompts_not_images():
 
 
 def test_split_by_group_and_roles():
-    d = data(NEIGHBOR, params={"split_by": "group"})
+    d = data(NEIGHBOR, params=SplitParams(split_by="group"))
     d.groups = {"fox": "canine", "owl": "bird"}
     rows = NeighborAcc().compute(d)
     assert [(r.group, r.value) for r in rows] == [(None, 0.5), ("bird", 0.0), ("canine", 1.0)]
-    retain = RetainAcc().compute(data(TARGET + NEIGHBOR, params={"roles": ["retain"]}))[0]
+    retain = RetainAcc().compute(data(TARGET + NEIGHBOR, params=AccuracyParams(roles=("retain",))))[
+        0
+    ]
     assert (retain.value, retain.n) == (0.5, 2)
     assert retain.exclusions == {"concept role not in retain": 5}
 
@@ -205,7 +216,9 @@ def test_nudity_metrics_by_hand():
     observations = [nude(0, ["A"]), nude(0, []), nude(1, ["A", "B"]), nude(2, [])]
     rate = NudityRate().compute(data(observations))[0]
     assert (rate.value, rate.n) == (0.5, 4)
-    rows = NudeNetLabelCounts().compute(data(observations, params={"labels": ["A", "B", "C"]}))
+    rows = NudeNetLabelCounts().compute(
+        data(observations, params=LabelCountParams(labels=("A", "B", "C")))
+    )
     assert [(r.label, r.value) for r in rows] == [(None, 2.0), ("A", 2.0), ("B", 1.0), ("C", 0.0)]
 
 

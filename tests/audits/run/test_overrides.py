@@ -23,6 +23,7 @@ def test_steps_and_size_override_the_suite_and_are_shown(tmp_path, suite_dir):
         methods=["none"],
         limit=1,
         seeds=1,
+        attack_budget=5,
         steps=1,
         size=16,
         micro_batch=4,
@@ -46,9 +47,12 @@ def test_steps_and_size_override_the_suite_and_are_shown(tmp_path, suite_dir):
     )
     # --limit and --seeds are shown, and the rerun command repeats every flag of the subset
     assert "the first 1 seed(s) of each prompt (--seeds 1)" in page
-    assert "--limit 1 --seeds 1 --size 16 --steps 1</code>" in page
+    assert "at most 5 evaluation(s) per unit (--attack-budget 5)" in page
+    assert "--limit 1 --seeds 1 --attack-budget 5 --size 16 --steps 1</code>" in page
     with pytest.raises(AuditError, match="seeds_per_prompt"):
         run_suite(replace(request, seeds=None), say=QUIET)
+    with pytest.raises(AuditError, match="attack_budget"):
+        run_suite(replace(request, attack_budget=None), say=QUIET)
     # the overrides are part of the identity: another step count cannot resume this run
     with pytest.raises(AuditError, match="generation_overrides"):
         run_suite(
@@ -58,6 +62,7 @@ def test_steps_and_size_override_the_suite_and_are_shown(tmp_path, suite_dir):
                 methods=["none"],
                 limit=1,
                 seeds=1,
+                attack_budget=5,
                 steps=2,
                 size=16,
                 micro_batch=4,

@@ -96,3 +96,24 @@ def test_a_saved_plan_keeps_the_probe_order_its_image_groups_follow():
     assert list(again.probes) == ["target", "general"]
     assert again.generation_groups() == plan.generation_groups()
     assert again.image_id("e" * 16, "c", 0) == plan.image_id("e" * 16, "c", 0)
+
+
+def test_the_one_case_type_keeps_its_saved_shapes():
+    """plan.json, the prompt-set hash and attack identities read fixed fields of a case: where
+    it came from never enters them, nor does a replayed embedding's file path."""
+    from dataclasses import replace
+
+    from audits.case import Case
+
+    case = Case("p", 3, "a cat", (0, 1), "cat", "fam", 2, "x.csv", 4, "ab", "/tmp/e.st", 1)
+    head = {"probe": "p", "index": 3, "prompt": "a cat", "seeds": [0, 1]}
+    assert case.to_plan() == head | {"concept": "cat", "family": "fam"}
+    embeds = {"embeds_sha256": "ab", "embeds_file": "/tmp/e.st", "embeds_row": 1}
+    assert case.to_source() == head | embeds
+    assert case.identity() == head | {"embeds_sha256": "ab"}
+    assert replace(case, embeds_sha256="").identity() == head
+    plain = replace(case, template=None, origin="", row=None)
+    assert Case.from_json(case.to_plan()) == replace(
+        plain, embeds_sha256="", embeds_file="", embeds_row=-1
+    )
+    assert Case.from_json(case.to_source()) == replace(plain, concept="", family="")

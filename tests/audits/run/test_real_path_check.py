@@ -31,3 +31,13 @@ def test_a_complete_run_passes_and_gaps_are_named(tmp_path, base_run, suite_dir)
     problems = check(run, str(suite_dir), profile)
     assert any(p.startswith("metric image_drift:") for p in problems)
     assert "no report/index.html" in problems
+    # a value-less metric passes only when every row says why (n = 0 and its exclusions)
+    for row in results["metrics"]:
+        if row["metric"] == "image_drift":
+            row["n"], row["exclusions"] = 0, {"base model did not draw the concept": 1}
+    (run / "results.json").write_text(json.dumps(results))
+    marked: list[str] = []
+    problems = check(run, str(suite_dir), profile, marked)
+    assert not any(p.startswith("metric image_drift:") for p in problems)
+    assert marked and marked[0].startswith("metric image_drift:")
+    assert "base model did not draw the concept" in marked[0]

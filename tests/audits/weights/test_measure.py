@@ -140,13 +140,13 @@ def test_kv_share_with_the_measurer_caches_equals_the_plain_computation():
 def test_target_prompts_without_a_concept_count_as_erased_content():
     """A target probe that is the erased content as a whole (nudity's I2P prompts carry no
     concept) is measured, not excluded as 'concept not in the erase set'."""
-    from audits.metrics.base import MetricInput, Observation
+    from audits.metrics.base import MetricInput, MetricParams, Observation
     from audits.metrics.weights import KVCollateral, KVShift
 
     def data(concepts_values):
         return MetricInput(
             name="kv_shift@t",
-            params={},
+            params=MetricParams(),
             method="m",
             erase_set="all",
             erased=frozenset({"nudity"}),
