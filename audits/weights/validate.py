@@ -153,6 +153,8 @@ def correlate(pairs: list[tuple[dict, dict, str]], per_concept: bool = True) -> 
 def _source(wr: dict, ir: dict, w: str, i: str) -> dict[str, Any]:
     return {
         "weights_run": w,
+        "weights_git": wr.get("git"),
+        "images_git": ir.get("git"),
         "weights_suite_hash": wr["suite"]["hash"],
         "weights_suite_version": wr["suite"]["version"],
         "weights_model": (wr.get("model") or {}).get("weights_sha256"),
@@ -262,7 +264,8 @@ def main(argv: list[str] | None = None) -> dict:
         "definition": __doc__.split("\n\n")[0].replace("\n", " "),
         "command": "python -m audits.weights.validate "
         + " ".join(f"--pair {w} {i}" for w, i in args.pair)
-        + (f" --level {args.level}" if args.level != "concept" else ""),
+        + (f" --level {args.level}" if args.level != "concept" else "")
+        + (" --any-suite-version" if args.any_suite_version else ""),
         "weak_rule": f"agreement = -rho; weak when agreement < {WEAK}, when its 95% interval "
         f"reaches 0, or when fewer than {MIN_VARIED} points' image accuracy differs from the "
         "most common value",
