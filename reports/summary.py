@@ -158,18 +158,33 @@ def _sentence(run, method, es, what, f, ref_f, k, ref_k) -> str:
         and m.get("erase_set") == es
         and m.get("value") is not None
     ]
-    for row in attacks:
-        name = str((row.get("attack") or {}).get("name", "attack"))
-        if not removed:
-            text += f"; {name}: {_value(row)} (nothing was removed to bring back)"
-        elif (row.get("ci_low") or 0) > 0 or row["value"] >= 0.5:
-            text += (
-                f"; the attack {name} brought {what} back in {_value(row)} of the images where"
-                " the unedited model draws {it}".replace("{it}", "it" if one else "them")
-            )
-        else:
-            text += f"; the attack {name} brought nothing back ({_value(row)})"
+    for name, rows in _by_attack(attacks).items():
+        for row in rows:
+            label = f"{name} ({row['metric'].split(':')[0]})" if len(rows) > 1 else name
+            if not removed:
+                text += f"; {label}: {_value(row)} (nothing was removed to bring back)"
+            elif (row.get("ci_low") or 0) > 0 or row["value"] >= 0.5:
+                text += (
+                    f"; the attack {label} brought {what} back in {_value(row)} of the images"
+                    " where the unedited model draws {it}".replace("{it}", "it" if one else "them")
+                )
+            else:
+                text += f"; the attack {label} brought nothing back ({_value(row)})"
     return text + "."
+
+
+def _by_attack(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each attack's rows, without repeats: two metrics scored on the same attack images with
+    the same result (e.g. a suite's attack_success_rate and a quick variant of it) say one
+    thing; rows that differ are all kept and then named by their metric."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        name = str((row.get("attack") or {}).get("name", "attack"))
+        same = (row["value"], row.get("ci_low"), row.get("ci_high"), row.get("n"))
+        kept = out.setdefault(name, [])
+        if all((r["value"], r.get("ci_low"), r.get("ci_high"), r.get("n")) != same for r in kept):
+            kept.append(row)
+    return out
 
 
 def _within_noise(methods, es, by, metrics) -> list[str]:

@@ -46,9 +46,10 @@ def _describe(e: dict[str, Any]) -> str:
     ci = ""
     if e.get("ci_low") is not None:
         ci = f" [{e['ci_low']:.2f}, {e['ci_high']:.2f}]"
+    why = f" ({e['reason']})" if e.get("reason") else ""
     return (
         f"{e['score']} vs image {e['image_metric']}: rank correlation {e['rho']:.2f}{ci} "
-        f"{where}: weak, read this row with care"
+        f"{where}: weak{why}, read this row with care"
     )
 
 

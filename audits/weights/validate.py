@@ -12,8 +12,10 @@ unedited model is left out (its zero shift and full accuracy would make any scor
 Each pair of runs (one profile) is correlated on its own: profiles share edits (the toy world's
 `scaling` sweep@8 is `clean`'s `all`), so pooling them would count points twice. A score agrees
 with images when it ranks points the opposite way to the accuracy (more K/V shift, less
-recognition): `agreement = -rho`. An entry is weak when agreement < 0.5 or its interval reaches
-0; the report prints a warning beside the rows of a weak (score, method).
+recognition): `agreement = -rho`. An entry is weak when agreement < 0.5, when its interval
+reaches 0, or when fewer than 3 points' image accuracy differs from the most common value (a
+method that removes every concept from every image but one image has a rank correlation that one
+image decides); the report prints a warning beside the rows of a weak (score, method).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ PAIRS = (
     ("kv_collateral@neighbor", "neighbor_acc"),
 )
 WEAK = 0.5
+MIN_VARIED = 3  # points whose image accuracy differs from the most common value
 REPLICATES = 1000
 REFERENCE = "none"
 Key = tuple[str, str, str]  # (method, erase set, concept or "(all)")
@@ -119,12 +122,19 @@ def entry(pts: list, score: str, image: str, method: str, where: str, unit: str)
         }
     ci = interval(x, y, seed_for("weights-validation", score, image, method, where))
     agree_lo = -ci[1] if ci else None
-    return out | {
+    off_mode = len(y) - max(y.count(v) for v in set(y))
+    result = out | {
         "rho": round(rho, 4),
         "ci_low": round(ci[0], 4) if ci else None,
         "ci_high": round(ci[1], 4) if ci else None,
-        "weak": bool(-rho < WEAK or agree_lo is None or agree_lo <= 0),
+        "weak": bool(-rho < WEAK or agree_lo is None or agree_lo <= 0 or off_mode < MIN_VARIED),
     }
+    if off_mode < MIN_VARIED:  # e.g. UCE: every accuracy 0 but one image's 0.03
+        result["reason"] = (
+            f"the image accuracy differs from its most common value in {off_mode} point(s): "
+            "the ranking rests on them, and so does the interval"
+        )
+    return result
 
 
 def correlate(pairs: list[tuple[dict, dict, str]], per_concept: bool = True) -> list[dict]:
@@ -143,6 +153,8 @@ def correlate(pairs: list[tuple[dict, dict, str]], per_concept: bool = True) -> 
 def _source(wr: dict, ir: dict, w: str, i: str) -> dict[str, Any]:
     return {
         "weights_run": w,
+        "weights_git": wr.get("git"),
+        "images_git": ir.get("git"),
         "weights_suite_hash": wr["suite"]["hash"],
         "weights_suite_version": wr["suite"]["version"],
         "weights_model": (wr.get("model") or {}).get("weights_sha256"),
@@ -209,6 +221,8 @@ def table(entries: list[dict]) -> str:
             ci = "" if e["ci_low"] is None else f" [{e['ci_low']:+.2f}, {e['ci_high']:+.2f}]"
             rho = f"{e['rho']:+.2f}{ci}"
         verdict = "**weak**" if e["weak"] else "agrees"
+        if e["rho"] is not None and e.get("reason"):
+            verdict += " (image accuracy varies in fewer than 3 points)"
         lines.append(
             f"| {e['where']} | `{e['score']}` | {e['image_metric']} | {e['method']} | {e['n']} "
             f"| {rho} | {verdict} |"
@@ -250,9 +264,11 @@ def main(argv: list[str] | None = None) -> dict:
         "definition": __doc__.split("\n\n")[0].replace("\n", " "),
         "command": "python -m audits.weights.validate "
         + " ".join(f"--pair {w} {i}" for w, i in args.pair)
-        + (f" --level {args.level}" if args.level != "concept" else ""),
-        "weak_rule": f"agreement = -rho; weak when agreement < {WEAK} or its 95% interval "
-        "reaches 0",
+        + (f" --level {args.level}" if args.level != "concept" else "")
+        + (" --any-suite-version" if args.any_suite_version else ""),
+        "weak_rule": f"agreement = -rho; weak when agreement < {WEAK}, when its 95% interval "
+        f"reaches 0, or when fewer than {MIN_VARIED} points' image accuracy differs from the "
+        "most common value",
         "interval": f"95% percentile bootstrap over points, {REPLICATES} replicates, seeded",
         "level": args.level,
         "sources": sources,

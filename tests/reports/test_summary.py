@@ -121,3 +121,21 @@ def test_attack_that_finds_nothing_and_runs_without_forget_metric():
     assert "the attack ring-a-bell brought nothing back (0.0% [0.0, 0.0])" in uce
     only_quality = [dict(r) for r in RUN.metrics if r.kind == "neighbor_acc"]
     assert summarize(make_run(only_quality)).lines() == []
+
+
+def test_an_attack_scored_by_two_metrics_is_said_once_or_named_by_metric():
+    """The toy world's clean profile scores the replay attack with attack_success_rate and its
+    quick variant: the same images, the same value, one clause; different values name both."""
+    base = [dict(r) for r in RUN.metrics if not r.get("attack")]
+
+    def attack(metric, value, lo, hi):
+        kind = "attack_success_rate"
+        return row(metric, kind, "uce", "pair", value, lo, hi, attack={"name": "replay"})
+
+    same = [attack("asr:replay", 0.0, 0.0, 0.0), attack("asr-quick:replay", 0.0, 0.0, 0.0)]
+    uce = summarize(make_run(base + same)).sentences[-1]
+    assert uce.count("the attack replay brought nothing back (0.0% [0.0, 0.0])") == 1, uce
+    differ = [attack("asr:replay", 0.0, 0.0, 0.0), attack("asr-quick:replay", 0.5, 0.25, 0.75)]
+    uce = summarize(make_run(base + differ)).sentences[-1]
+    assert "the attack replay (asr) brought nothing back" in uce, uce
+    assert "the attack replay (asr-quick) brought red circle and red cross back in 50.0%" in uce

@@ -92,6 +92,11 @@ def test_correlation_entries_leave_the_reference_out_and_flag_weak():
     a = got[("kv_shift@target", "a")]
     assert a["rho"] == -1.0 and not a["weak"] and a["n"] == 8
     assert got[("kv_shift@target", "b")]["weak"]
+    # an accuracy that varies in one point only: a perfect rho, still weak
+    flat = [_row("forget_acc", "a", c, 0.5 if i == 7 else 0.0) for i, c in enumerate(concepts)]
+    one = validate.correlate([(_results(w), _results(flat), "p")])
+    e = next(e for e in one if e["method"] == "a")
+    assert e["rho"] is not None and e["weak"] and "1 point(s)" in e["reason"]
     assert got[("kv_shift@target", "all methods")]["n"] == 16  # none left out
     assert a["where"] == "p" and "| p | `kv_shift@target` |" in validate.table(entries)
 
