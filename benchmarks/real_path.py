@@ -16,13 +16,14 @@ torch-fidelity's FID Inception-v3 in the torch hub folder) go into a scratch HF_
 `--seeds 1` is part of the proof's command because the paper profiles use up to 500 seeds per
 prompt (`--limit 1` alone would still mean 500 images per probe per edit). Each run is
 `scapre-audit run` in its own process, offline; it passes when it exits 0, every metric and
-attack its profile declares has a non-null value (or every one of its rows says why it has none,
-e.g. an attack rate whose unedited model never drew the concept, which random weights never do:
-listed under `marked`), nothing is listed as not computed, and report/index.html exists. Clean
-profiles run `--methods scapre` (plus the unedited model) to stay small; paper profiles run
-their own methods, since their table metrics (UQ) normalise over them. `--attack-budget N`
-(default 2) caps the tier-1/2 searches, whose budgets are sized for a GPU (200 UNet
-forward+backward passes per UnlearnDiffAtk unit is about half an hour on 2 CPU cores here).
+attack its profile declares has a non-null value (or every one of its rows says why it has none:
+an attack rate whose unedited model never drew the concept, which random weights never do, or FID
+on the one image `--limit 1` leaves; listed under `marked`), nothing is listed as not computed,
+and report/index.html exists. Clean profiles run `--methods scapre` (plus the unedited model) to
+stay small; paper profiles run their own methods, since their table metrics (UQ) normalise over
+them. `--attack-budget N` (default 2) caps the tier-1/2 searches, whose budgets are sized for a
+GPU (200 UNet forward+backward passes per UnlearnDiffAtk unit is about half an hour on 2 CPU
+cores here).
 Results (exit, wall seconds, load average, peak memory, values) go to
 benchmarks/results/real-path-cpu.json, and are merged into it when only some suites are run. The
 numbers mean nothing: the point is that every loading, shape, dtype and plumbing path runs.
@@ -72,12 +73,12 @@ def tiny_sdxl(folder: Path) -> Path:
 
 
 def reasons(rows: list[dict]) -> list[str]:
-    """Why each row of a name has no value, when every row says why (n = 0 and its exclusions
-    name the reason, e.g. an attack whose base model never drew the concept: the rate is
-    undefined, not missing); empty when some row has a value or a row gives no reason."""
+    """Why each row of a name has no value, when every row says why (its exclusions name the
+    reason: an attack whose base model never drew the concept, FID on fewer than 2 images; the
+    number is undefined, not missing); empty when some row has a value or a row gives no reason."""
     if not rows or any(r["value"] is not None for r in rows):
         return []
-    if not all(r.get("n") == 0 and r.get("exclusions") for r in rows):
+    if not all(r.get("exclusions") for r in rows):
         return []
     return sorted({reason for r in rows for reason in r["exclusions"]})
 
