@@ -22,7 +22,14 @@ def package_versions() -> dict[str, str]:
 def hardware(device: str) -> dict[str, str]:
     import torch
 
-    info = {"device": device, "platform": platform.platform(), "cpu_threads": str(os.cpu_count())}
+    # cpu_threads: the machine's logical CPUs; torch_threads: how many torch used (a timing on a
+    # CPU depends on both, and OMP_NUM_THREADS can make them differ).
+    info = {
+        "device": device,
+        "platform": platform.platform(),
+        "cpu_threads": str(os.cpu_count()),
+        "torch_threads": str(torch.get_num_threads()),
+    }
     if device.startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
     return info

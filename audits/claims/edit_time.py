@@ -25,7 +25,9 @@ def hardware_name(hardware: dict[str, Any]) -> str:
     device = str(hardware.get("device", "unknown"))
     if hardware.get("gpu"):
         return f"{hardware['gpu']} ({device})"
-    threads = f", {hardware['cpu_threads']} CPU threads" if hardware.get("cpu_threads") else ""
+    threads = f", {hardware['cpu_threads']} logical CPUs" if hardware.get("cpu_threads") else ""
+    if hardware.get("torch_threads"):
+        threads += f", torch on {hardware['torch_threads']} thread(s)"
     return f"{device}{threads}"
 
 

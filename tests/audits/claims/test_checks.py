@@ -198,6 +198,10 @@ def test_edit_time_not_checkable_on_cpu_or_without_a_50_concept_edit():
     cpu = edit_time_claim([_edit("scapre", 50, 3.0)], _manifest("cpu", None), EDIT_TIME)
     assert cpu["verdict"] == "not checkable" and cpu["details"]["seconds"] == 3.0
     assert "3.00 s" in cpu["measurement"] and "cpu" in cpu["details"]["reason"]
+    assert "on cpu, 16 logical CPUs" in cpu["measurement"], cpu["measurement"]
+    hw = {"device": "cpu", "cpu_threads": "2", "torch_threads": "1"}
+    one = edit_time_claim([_edit("scapre", 50, 3.0)], {"provenance": {"hardware": hw}}, EDIT_TIME)
+    assert "on cpu, 2 logical CPUs, torch on 1 thread(s)" in one["measurement"], one["measurement"]
     small = edit_time_claim([_edit("scapre", 8, 0.07)], _manifest(), EDIT_TIME)
     assert small["verdict"] == "not checkable"
     assert "largest: 8 concept(s)" in small["measurement"]
