@@ -61,6 +61,9 @@ def test_pairs_of_different_profiles_or_models_are_refused(tmp_path):
         validate.load_pairs([[w, prompts]])
     with pytest.raises(SystemExit, match="not a --stages weights run"):
         validate.load_pairs([[ok, ok]])
+    with pytest.raises(SystemExit) as err:  # the command: one line on stderr, exit 2
+        validate.main(["--pair", w, other])
+    assert err.value.code == 2
 
 
 def _results(rows):
