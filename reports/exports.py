@@ -19,6 +19,7 @@ from typing import Any
 
 from reports.tables import erase_sets, footnotes, is_aggregate, is_fraction, marks_of, methods
 from runfmt import Run
+from runfmt.subset import subset_text
 from runfmt.units import PERCENT_KINDS
 
 
@@ -45,6 +46,7 @@ class PaperTable:
     columns: list[PaperColumn]
     rows: list[tuple[str, list[float | None]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    subset: str = ""  # --limit / --seeds / --attack-budget in words, when the run used any
     # (row index, column index) -> footnote marks of a substituted value (reports.tables.MARKS)
     marks: dict[tuple[int, int], str] = field(default_factory=dict)
 
@@ -198,6 +200,10 @@ def paper_table(run: Run) -> PaperTable:
     )
     if not_computed:
         table.notes.append("Not computed in this run: " + ", ".join(not_computed) + ".")
+    caps = [run.results.get(k) for k in ("limit", "seeds_per_prompt", "attack_budget")]
+    if any(caps):  # a subset run's numbers must never pass for the full protocol's
+        table.subset = f"Prompts and seeds: {subset_text(*caps)}."
+        table.notes.append(table.subset)
     table.notes += footnotes(run.metrics)
     if reported:
         table.notes.append(
@@ -323,4 +329,6 @@ def to_csv(table: PaperTable) -> str:
     if marked:
         for note in footnotes_of(table):
             rows.append([csv_text(note)])
+    if table.subset:
+        rows.append([csv_text(table.subset)])
     return "".join(",".join(csv_field(cell) for cell in row) + "\n" for row in rows)

@@ -49,6 +49,10 @@ def test_steps_and_size_override_the_suite_and_are_shown(tmp_path, suite_dir):
     assert "the first 1 seed(s) of each prompt (--seeds 1)" in page
     assert "at most 5 evaluation(s) per unit (--attack-budget 5)" in page
     assert "--limit 1 --seeds 1 --attack-budget 5 --size 16 --steps 1</code>" in page
+    # the paper tables say it too (Markdown and LaTeX notes, a CSV row)
+    for name in ("paper.md", "paper.tex", "paper.csv"):
+        table = (out / "report" / "tables" / name).read_text()
+        assert "the first 1 seed(s) of each prompt (--seeds 1)" in table, name
     with pytest.raises(AuditError, match="seeds_per_prompt"):
         run_suite(replace(request, seeds=None), say=QUIET)
     with pytest.raises(AuditError, match="attack_budget"):
