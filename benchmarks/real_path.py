@@ -73,14 +73,22 @@ def tiny_sdxl(folder: Path) -> Path:
 
 
 def reasons(rows: list[dict]) -> list[str]:
-    """Why each row of a name has no value, when every row says why (its exclusions name the
-    reason: an attack whose base model never drew the concept, FID on fewer than 2 images; the
-    number is undefined, not missing); empty when some row has a value or a row gives no reason."""
+    """Why each row of a name has no value, when every row says why: its exclusions name the
+    images left out (an attack whose base model never drew the concept, FID on fewer than 2
+    images) or its `extra.not_computed` names why the number is undefined (UQ when every
+    method has the same A or C); empty when some row has a value or a row gives no reason."""
     if not rows or any(r["value"] is not None for r in rows):
         return []
-    if not all(r.get("exclusions") for r in rows):
+    why = [_row_reasons(r) for r in rows]
+    if not all(why):
         return []
-    return sorted({reason for r in rows for reason in r["exclusions"]})
+    return sorted({reason for found in why for reason in found})
+
+
+def _row_reasons(row: dict) -> list[str]:
+    found = list(row.get("exclusions") or {})
+    computed = (row.get("extra") or {}).get("not_computed")
+    return found + ([str(computed)] if computed else [])
 
 
 def check(out: Path, suite_name: str, profile: str, marked: list[str] | None = None) -> list[str]:

@@ -18,8 +18,14 @@ def test_a_complete_run_passes_and_gaps_are_named(tmp_path, base_run, suite_dir)
     from audits.suites import load_suite
 
     profile = load_suite(str(suite_dir), tokens=False).profile(None).name
-    # uq normalises over the methods in the table: with two methods it has no value, and says so
-    assert check(base_run.out, str(suite_dir), profile) == ["metric uq: 2 row(s), no value"]
+    # uq normalises over the methods in the table: undefined here, and each row says why
+    marked: list[str] = []
+    assert check(base_run.out, str(suite_dir), profile, marked) == []
+    assert len(marked) == 1 and marked[0].startswith("metric uq: 2 row(s) without a value")
+    uq = [r for r in json.loads((base_run.out / "results.json").read_text())["metrics"]]
+    assert (
+        uq and str(next(r for r in uq if r["metric"] == "uq")["extra"]["not_computed"]) in marked[0]
+    )
     run = tmp_path / "run"
     shutil.copytree(base_run.out, run)
     results = json.loads((run / "results.json").read_text())
