@@ -14,6 +14,7 @@ from audits.claims.capacity import capacity_claim, capacity_ratio_claim
 from audits.claims.edit_time import edit_time_claim
 from audits.claims.reproduce import reproduce_claims
 from audits.claims.verdicts import Claim
+from audits.suites.specs.profiles import CLAIM_SECTIONS
 
 
 def check_claims(
@@ -24,7 +25,7 @@ def check_claims(
     suite = results.get("suite") or {}
     claims = suite.get("claims") or {}
     profile = (suite.get("profiles") or {}).get(suite.get("profile")) or {}
-    picked = set(profile.get("claims") or ("capacity", "edit_time", "reproduce"))
+    picked = set(profile.get("claims") or CLAIM_SECTIONS)
     out: list[Claim] = []
     if "capacity" in picked:
         out += [
