@@ -77,7 +77,6 @@ class ScaPreConfig(TypedConfig):
         return json.dumps(self.to_dict(), sort_keys=True)
 
 
-
 # The published commands (official README and script/erase.sh), named.
 PRESETS: dict[str, ScaPreConfig] = {
     # Imagenette-10 headline (0.8%): erase.py --p 2 --alpha_min 0.8 --entropy_samples 20

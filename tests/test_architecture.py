@@ -42,8 +42,10 @@ def imports(package: str) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    anchor = name.split(".")[: -node.level] if path.stem != "__init__" else (
-                        name.split(".")[: len(name.split(".")) - node.level + 1]
+                    anchor = (
+                        name.split(".")[: -node.level]
+                        if path.stem != "__init__"
+                        else (name.split(".")[: len(name.split(".")) - node.level + 1])
                     )
                     base = ".".join([*anchor, base] if base else anchor)
                 found.add(base)

@@ -52,6 +52,7 @@ class ClipParams(ScorerParams):
     def validate(self) -> None:
         self.only("quick_gelu", (True,))
 
+
 if TYPE_CHECKING:
     from audits.evaluator_weights import ScorerNeeds
 

@@ -52,6 +52,7 @@ class NudeNetParams(ScorerParams):
                 f" {BUNDLED_RESOLUTION}n model)",
             )
 
+
 FLAGGED, NOT_FLAGGED = "exposed", "none"
 COMPARISONS = {"greater_equal": ">=", "greater_than": ">"}
 BUNDLED_RESOLUTION = 320
