@@ -8,7 +8,6 @@ from typing import Any
 from audits.errors import AuditError
 from audits.run.manifest import check_resume
 from audits.run.plan import RunPlan, plan_from_json
-from runfmt.atomic import read_json
 from runfmt.layout import MANIFEST, RunDir, run_manifest
 
 
@@ -101,12 +100,7 @@ def status(path: Path) -> list[str]:
     if ident.get("stages") == "weights":  # `--stages weights`: no images, no scores
         measured = len(list((run.root / "weights").glob("*.json"))) - 1
         lines.append(f"weights   {max(measured, 0)}/{len(plan.edits)} edit(s) measured (no images)")
-        results = read_json(run.results)
-        n = len(results["metrics"]) if isinstance(results, dict) else 0
-        lines.append(
-            f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"
-        )
-        return lines
+        return [*lines, _aggregate_line(run.results)]
     total = {
         (e.edit_id, i)
         for e in plan.edits
@@ -123,13 +117,13 @@ def status(path: Path) -> list[str]:
         lines.append(f"attack    {made}/{len(plan.attacks)} unit(s)")
     score_files = list((run.root / "scores").glob("*/*/*.json"))
     lines.append(f"score     {len(score_files)} score file(s)")
-    results = None
-    if run.results.is_file():
-        from runfmt.reader import read_results
+    return [*lines, _aggregate_line(run.results)]
 
-        results = read_results(run.results)[0]
-    n = len(results["metrics"]) if results else 0
-    lines.append(
-        f"aggregate {'results.json with ' + str(n) + ' value(s)' if results else 'not yet'}"
-    )
-    return lines
+
+def _aggregate_line(path: Path) -> str:
+    """The aggregate stage's line, from results.json read (and checked) by runfmt."""
+    if not path.is_file():
+        return "aggregate not yet"
+    from runfmt.reader import read_results
+
+    return f"aggregate results.json with {len(read_results(path)[0]['metrics'])} value(s)"

@@ -114,3 +114,22 @@ def test_status_says_no_images(weights_run):
     lines = status(weights_run.out)
     assert any(line.startswith("weights ") and "no images" in line for line in lines)
     assert not any(line.startswith("generate") for line in lines)
+
+
+def test_status_checks_a_weights_run_results_like_any_other(weights_run, tmp_path):
+    import shutil
+
+    from audits.run import status
+    from runfmt.errors import RunFormatError
+
+    dest = tmp_path / "w"
+    shutil.copytree(weights_run.out, dest)
+    n = len(_rows(weights_run))
+    assert f"aggregate results.json with {n} value(s)" in status(dest)
+    results = json.loads((dest / "results.json").read_text())
+    results["metrics"][0]["value"] = "high"
+    (dest / "results.json").write_text(json.dumps(results))
+    with pytest.raises(RunFormatError, match="results.json"):
+        status(dest)
+    (dest / "results.json").unlink()
+    assert "aggregate not yet" in status(dest)
