@@ -5,10 +5,10 @@ stood in by random-weight files where a user's download puts them, `--limit 1 --
     python benchmarks/real_path.py [--model DIR] [--suites a,b] [--profiles p,q] [--methods M]
 
 Models: SD 1.x profiles run on an SD 1.5-shaped model with random weights (`--model`, else a fresh
-build by benchmarks/sd15_random.py: about 70 s and 8.5 GB peak on 2 cores; reuse a built folder);
-the `sdxl` profile runs on the tiny SDXL-family pipeline (`audits.models.tiny.tiny_sdxl_pipeline`:
-two CLIP text encoders, the text_time UNet, a few MB), since an SDXL-shaped model with random
-weights (UNet 2.6B, ~10 GB fp32) does not fit beside the other workers on this machine; the
+build by benchmarks/random_model.py; reuse a built folder); the `sdxl` profile runs on an
+SDXL-shaped one (`--sdxl-model`, built by `benchmarks/random_model.py --family sdxl`: 3.5B
+parameters, about 14 GB in fp32) or, without it, on the tiny SDXL-family pipeline
+(`audits.models.tiny.tiny_sdxl_pipeline`: two CLIP text encoders, the text_time UNet, a few MB); the
 toy world runs on its own bundled model. The stand-ins (`tests.standins.write_standins`: open_clip
 ViT-L-14 'openai' in the Hugging Face hub cache, torchvision ResNet-50 and AlexNet and
 torch-fidelity's FID Inception-v3 in the torch hub folder) go into a scratch HF_HOME / TORCH_HOME.
@@ -195,6 +195,12 @@ def merge(path: Path, report: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="an SD 1.5-shaped folder")
+    parser.add_argument(
+        "--sdxl-model",
+        type=Path,
+        default=None,
+        help="an SDXL-shaped folder for `sdxl` profiles (default: the tiny SDXL pipeline)",
+    )
     parser.add_argument("--suites", default=",".join(SUITES))
     parser.add_argument("--profiles", default=None, help="only these profiles (default: all)")
     parser.add_argument(
@@ -218,7 +224,7 @@ def main() -> None:
     model = args.model
     sd1 = any(s != "toyworld" for s in suites)
     if model is None and sd1:
-        from benchmarks.sd15_random import build
+        from benchmarks.random_model import build
 
         model = work / "sd15-random"
         if not (model / "BUILT.json").is_file():
@@ -237,7 +243,7 @@ def main() -> None:
             family = spec.model.family if spec.model is not None else "sd-v1"
             use = {"sd-v1": model, "toyworld": None}.get(family)
             if family == "sdxl":
-                use = tiny_sdxl(work / "tiny-sdxl")
+                use = args.sdxl_model or tiny_sdxl(work / "tiny-sdxl")
             elif family not in ("sd-v1", "toyworld"):
                 print(f"skip {suite}/{profile}: no stand-in model of family {family}", flush=True)
                 continue
@@ -258,6 +264,7 @@ def main() -> None:
         "benchmark": "every bundled suite x profile, stand-in models and evaluator weights",
         "options": FAST + ["--attack-budget", str(args.attack_budget)],
         "model": str(model),
+        "sdxl_model": str(args.sdxl_model) if args.sdxl_model else "the tiny SDXL pipeline",
         "cores": os.cpu_count(),
         "runs": entries,
     }

@@ -1,8 +1,8 @@
 """Stable-Diffusion-shaped pipelines built from configs with seeded random weights.
 
 They load and run through exactly the diffusers code paths of SD 1.x/2.x, so every solver and
-audit path can be tested offline. `sd15_shaped_*` build the real SD 1.5 / ViT-L/14 shapes (random
-weights) for benchmarks.
+audit path can be tested offline. `sd15_shaped_*` and `sdxl_shaped_pipeline` build the real SD 1.5
+and SDXL shapes (random weights) for benchmarks.
 """
 
 from __future__ import annotations
@@ -271,8 +271,9 @@ def tiny_sd2_pipeline(width: int = 32, seed: int = 0):
     )
 
 
-def sd15_vae(seed: int = 0, device: str | torch.device = "cpu"):
-    """Stable Diffusion 1.x's AutoencoderKL architecture (83.7M parameters) with random weights."""
+def sd15_vae(seed: int = 0, device: str | torch.device = "cpu", scaling_factor: float = 0.18215):
+    """Stable Diffusion 1.x's AutoencoderKL architecture (83.7M parameters) with random weights;
+    SDXL's VAE has the same architecture with `scaling_factor=0.13025`."""
     from diffusers import AutoencoderKL
 
     _seeded(seed)
@@ -287,7 +288,7 @@ def sd15_vae(seed: int = 0, device: str | torch.device = "cpu"):
             latent_channels=4,
             norm_num_groups=32,
             sample_size=512,
-            scaling_factor=0.18215,
+            scaling_factor=scaling_factor,
         ).eval()
 
 
@@ -409,3 +410,33 @@ def vit_bigg_text_encoder(seed: int = 0, device: str | torch.device = "cpu"):
     )
     with torch.device(device):
         return CLIPTextModelWithProjection(cfg).eval()
+
+
+def sdxl_shaped_pipeline(seed: int = 0, device: str | torch.device = "cpu"):
+    """A StableDiffusionXLPipeline with SDXL base 1.0's exact architecture (UNet 2.57B, ViT-L/14
+    and ViT-bigG/14 text towers, the VAE) and scheduler configuration, seeded random weights:
+    3.5B parameters, about 14 GB in float32. `device="meta"` builds the shapes alone."""
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+
+    _seeded(seed)
+    with torch.device(device):
+        unet = UNet2DConditionModel(**SDXL_UNET_CONFIG).eval()
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        num_train_timesteps=1000,
+        steps_offset=1,
+        timestep_spacing="leading",
+    )  # stabilityai/stable-diffusion-xl-base-1.0 scheduler/scheduler_config.json
+    return StableDiffusionXLPipeline(
+        vae=sd15_vae(seed=seed, device=device, scaling_factor=0.13025),
+        text_encoder=vit_l14_text_encoder(seed=seed, device=device),
+        text_encoder_2=vit_bigg_text_encoder(seed=seed + 1, device=device),
+        tokenizer=build_clip_tokenizer(),
+        tokenizer_2=build_clip_tokenizer(pad_token="!"),
+        unet=unet,
+        scheduler=scheduler,
+        force_zeros_for_empty_prompt=True,
+        add_watermarker=False,
+    )

@@ -6,8 +6,10 @@ random-weight model, `sdxl` on the tiny SDXL pipeline, the toy world on its own 
 
 One test per suite, so the matrix can be run in pieces (`-k nudity`): on 2 shared CPU cores an
 SD suite takes 5-30 minutes (docs/performance.md). Set SCAPRE_SD15_DIR to a built model folder
-(benchmarks/sd15_random.py) to skip the 70 s, 8.5 GB build, and SCAPRE_STANDINS_ENV to the JSON
-environment of stand-ins already written (`tests.standins.write_standins`) to skip writing them."""
+(benchmarks/random_model.py) to skip its build, SCAPRE_SDXL_DIR to an SDXL-shaped one
+(`--family sdxl`) to run artists100's `sdxl` profile on it rather than on the tiny SDXL pipeline,
+and SCAPRE_STANDINS_ENV to the JSON environment of stand-ins already written
+(`tests.standins.write_standins`) to skip writing them."""
 
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ def test_every_profile_of_the_suite_runs_on_stand_ins(tmp_path, suite):
     command += ["--out", str(out), "--suites", suite]
     if os.environ.get("SCAPRE_SD15_DIR"):
         command += ["--model", os.environ["SCAPRE_SD15_DIR"]]
+    if os.environ.get("SCAPRE_SDXL_DIR"):
+        command += ["--sdxl-model", os.environ["SCAPRE_SDXL_DIR"]]
     if os.environ.get("SCAPRE_STANDINS_ENV"):
         command += ["--standins-env", Path(os.environ["SCAPRE_STANDINS_ENV"]).read_text()]
     proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)

@@ -185,3 +185,26 @@ def test_the_sdxl_benchmark_unet_has_sdxl_bases_140_kv_matrices():
     assert refs[-1].name == "mid_block.attentions.0.transformer_blocks.9.attn2.to_k.weight"
     rows = sum(r.layer.weight.shape[0] for r in refs)
     assert rows == 2 * (4 * 640 + 20 * 1280 + 30 * 1280 + 6 * 640 + 10 * 1280)
+
+
+@pytest.mark.slow
+def test_the_sdxl_shaped_pipeline_has_sdxl_bases_parameter_counts():
+    """benchmarks/random_model.py --family sdxl: SDXL base 1.0's published component sizes and
+    its 140 K/V matrices, the same family the audit detects for the real model."""
+    import scapre
+    from audits.models.tiny import sdxl_shaped_pipeline
+
+    pipe = sdxl_shaped_pipeline(device="meta")
+    sizes = {
+        name: sum(p.numel() for p in getattr(pipe, name).parameters())
+        for name in ("unet", "vae", "text_encoder", "text_encoder_2")
+    }
+    assert sizes == {
+        "unet": 2_567_463_684,
+        "vae": 83_653_863,
+        "text_encoder": 123_060_480,
+        "text_encoder_2": 694_659_840,
+    }
+    assert len(scapre.projections(pipe.unet)) == 140
+    assert pipe.vae.config.scaling_factor == 0.13025
+    assert detect(pipe) == "sdxl" and text_stack(pipe).width == 2048

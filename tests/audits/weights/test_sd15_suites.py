@@ -2,7 +2,7 @@
 (slow: loads the 860M-parameter UNet once per suite; `-m slow`).
 
 Set SCAPRE_SD15_RANDOM to a saved SD 1.5-shaped pipeline folder (default
-/work/coord/sd15-random, built by benchmarks/sd15_random.py); the test is skipped when there is
+/work/coord/sd15-random, built by benchmarks/random_model.py); the test is skipped when there is
 none. Each suite runs the profile with the fewest edits for scapre and uce (what the mode has to
 handle is the suite's prompts, concepts and method configs, not the number of sweep steps), the
 first 2 prompts of each probe. Run one suite at a time on a shared machine:
