@@ -175,17 +175,7 @@ def aggregate(
         "reported": reported,
         "reported_sha256": reported_sha256,
         "evaluators": evaluators,
-        "prompt_sets": {
-            p.name: {
-                "purpose": p.purpose,
-                "sha256": p.prompt_set_sha256,
-                "n_cases": len(p.cases),
-                "n_cases_total": p.n_cases_total,
-                "source": p.source,
-                "source_reason": p.source_reason,
-            }
-            for p in plan.probes.values()
-        },
+        "prompt_sets": prompt_set_records(plan),
         "generation": plan.sampling,
         "substitutions": all_substitutions(rows),
         "not_computed": not_computed,
@@ -266,4 +256,19 @@ def _row(plan, spec, metric, group, edit, row: ResultRow, identity, probes) -> d
         "prompt_sets": {p: plan.probes[p].prompt_set_sha256 for p in probes},
         "seeds": seeds,
         "extra": row.extra,
+    }
+
+
+def prompt_set_records(plan) -> dict[str, dict[str, Any]]:
+    """results.json's `prompt_sets`: each probe's prompt set, its hash, size and source."""
+    return {
+        p.name: {
+            "purpose": p.purpose,
+            "sha256": p.prompt_set_sha256,
+            "n_cases": len(p.cases),
+            "n_cases_total": p.n_cases_total,
+            "source": p.source,
+            "source_reason": p.source_reason,
+        }
+        for p in plan.probes.values()
     }

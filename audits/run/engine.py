@@ -3,6 +3,7 @@ skipping what is already done, so rerunning a killed command continues where it 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -11,11 +12,11 @@ from typing import Any
 
 from audits.errors import AuditError
 from audits.run.manifest import check_out_dir, check_resume, run_identity
+from audits.run.model import choose_model, load_model
 from audits.run.plan import RunPlan, plan_run, select_methods
-from audits.run.provenance import model_fingerprint, model_source, provenance, results_header
+from audits.run.provenance import model_source, provenance, results_header
 from audits.run.selection import check_options, selected
 from audits.suites import Suite, load_suite, suite_hash
-from audits.suites.paths import model_location
 from runfmt.layout import RunDir
 
 Say = Callable[[str], None]
@@ -58,8 +59,9 @@ class RunSummary:
     results: dict[str, Any] | None = None
 
 
-def default_out(suite: Suite, profile: str) -> Path:
-    return Path("runs") / f"{suite.name}-{profile}"
+def default_out(suite: Suite, profile: str, stages: str = "all") -> Path:
+    name = f"{suite.name}-{profile}" + ("-weights" if stages == "weights" else "")
+    return Path("runs") / name
 
 
 def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
@@ -68,29 +70,37 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
     Everything that can be checked without the model is checked first; then the run folder is
     locked (one writer at a time, and the proof that it is writable), and only then does the
     model load."""
-    if req.stages != "all":
-        from audits.weights.stage import STAGES, run_weights
-
-        if req.stages not in STAGES:
-            raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
-        return run_weights(req, say)
     from contextlib import nullcontext
 
     from audits.run.lock import run_lock
     from audits.run.ranks import Ranks
+    from audits.weights.stage import STAGES
 
+    if req.stages not in STAGES:
+        raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
     check_options(req)
+    if req.stages == "weights":
+        if any(v is not None for v in (req.steps, req.size, req.seeds)):
+            raise AuditError(
+                "--steps, --size and --seeds change images; --stages weights makes none"
+            )
+        if os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
+            raise AuditError("--stages weights runs in one process; launch it without torchrun")
     ranks = Ranks.from_env()
     req = replace(req, device=ranks.device(req.device))
     suite = load_suite(req.suite)
     if suite.abstract:
         raise AuditError(f"suite {suite.name} is abstract (a base for `extends:`); run a suite")
     profile_name = suite.profile(req.profile).name
-    out = Path(req.out) if req.out else default_out(suite, profile_name)
+    out = Path(req.out) if req.out else default_out(suite, profile_name, req.stages)
     check_out_dir(out)  # a foreign folder is refused before anything is created in it
     created = not out.exists()
     with run_lock(out) if ranks.main else nullcontext():
         try:
+            if req.stages == "weights":
+                from audits.weights.stage import run_weights
+
+                return run_weights(req, suite, profile_name, out, say)
             return _run_locked(req, suite, profile_name, out, ranks, say)
         except BaseException:
             if created and ranks.main:  # still under the lock: nobody else is in the folder
@@ -125,11 +135,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         clean_leftovers(out)  # what killed writers left (temporary files, staging folders)
         if req.cache:
             clean_leftovers(Path(req.cache))
-    suite_model = suite.profile(profile_name).model
-    assert suite_model is not None
-    model_id = req.model or suite_model.id
-    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
-    revision = None if req.model or Path(model_path).exists() else suite_model.revision
+    choice = choose_model(req, suite, profile_name)
     precision = suite.profile(profile_name).generation.precision
     dtype = sampling_dtype(precision, req.device)
     bytes_from = numerics(req.device)
@@ -155,20 +161,15 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
             {k: v for k, v in partial.items() if k != "model"},
             out,
         )
-        if old["identity"]["model"].get("id") != model_id:
-            check_resume({"model": old["identity"]["model"]}, {"model": {"id": model_id}}, out)
+        if old["identity"]["model"].get("id") != choice.id:
+            check_resume({"model": old["identity"]["model"]}, {"model": {"id": choice.id}}, out)
 
     # evaluators are loaded before the model, so a missing checkpoint or a label set that
     # cannot label the suite's concepts stops the run before any work
     built = build_scorers(suite, scorers, req.device, req.batch_size, req.weights_dir)
     check_labels(suite, profile_name, metrics, built, req.limit, req.seeds)
-    from audits.models.loading import load_pipeline
-
     started = time.perf_counter()
-    pipe, ref = load_pipeline(model_path, revision=revision, device=req.device, dtype=dtype)
-    ref = replace(ref, model=model_id)  # records name the model as the suite or --model did
-    check_family(pipe, suite_model.family, model_id, say)
-    model = model_fingerprint(pipe, ref)
+    pipe, model = load_model(choice, req.device, dtype, say)
     identity = run_identity(
         suite.name,
         suite_hash(suite),
@@ -207,7 +208,7 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
         methods_used = {
             e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
         }
-        source = {"model_source": model_source(suite, model_id, pipe, model_path)}
+        source = {"model_source": model_source(suite, choice.id, pipe, choice.path)}
         write_manifest(run, identity, provenance(suite, req) | {"methods": methods_used} | source)
     if ranks.main and not run.plan.is_file():  # the plan follows from the identity
         write_json(run.plan, plan.to_json())
@@ -215,19 +216,6 @@ def _run_locked(req, suite, profile_name, out, ranks, say) -> RunSummary:
     counts = run_stages(run, plan, suite, pipe, req, built, metrics, not_computed, say, ranks)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return RunSummary(out, counts, _read_results(run))
-
-
-def check_family(pipe, declared: str, model_id: str, say: Say) -> str:
-    """Refuse a pipeline of no supported family (one line naming what was found); say so when
-    it is not the family the suite or profile declares (a `--model` of another family)."""
-    from audits.models.families import detect
-    from audits.registry import MODEL_FAMILIES
-
-    found = detect(pipe)
-    expected = MODEL_FAMILIES.get(declared).structure
-    if found != expected:
-        say(f"note: {model_id} is a {found} pipeline; the suite declares family {declared}")
-    return found
 
 
 def run_stages(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audits.errors import AuditError
-from audits.suites.paths import model_location
+from audits.run.model import choose_model
 from runfmt.subset import subset_text
 
 if TYPE_CHECKING:
@@ -226,12 +226,11 @@ def evaluator_items(suite: Suite, scorers: list[str], weights_dir=None) -> list[
 def preflight_items(req: RunRequest, suite: Suite, profile: str, scorers: list[str]) -> list[Item]:
     """Every check that needs no model: sampler, model, evaluators, remote prompt sets."""
     gen = suite.profile(profile).generation
-    model = suite.profile(profile).model  # the profile's own model, else the suite's
-    assert model is not None
-    model_id = req.model or model.id
-    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
-    revision = None if req.model or Path(model_path).exists() else model.revision
-    items = [sampler_item(gen.sampler, req.steps or gen.steps), model_item(model_path, revision)]
+    model = choose_model(req, suite, profile)
+    items = [
+        sampler_item(gen.sampler, req.steps or gen.steps),
+        model_item(model.path, model.revision),
+    ]
     items += evaluator_items(suite, scorers, req.weights_dir)
     items += dataset_items(suite, list(suite.profile(profile).probes))
     return items

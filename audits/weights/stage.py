@@ -382,48 +382,30 @@ def validation_table() -> dict[str, Any] | None:
     return read_json(VALIDATION) if VALIDATION.is_file() else None
 
 
-def run_weights(req, say) -> Any:
-    """The whole weight-space audit for one request; returns a RunSummary."""
-    from dataclasses import replace
-
-    from audits.models.loading import load_pipeline
-    from audits.run.aggregate_stage import RESULTS_SCHEMA
-    from audits.run.engine import RunSummary, default_out
+def run_weights(req, suite, profile_name: str, out: Path, say) -> Any:
+    """The whole weight-space audit for one request, checked and locked by `run_suite` (the one
+    front door); returns a RunSummary."""
+    from audits.run.aggregate_stage import RESULTS_SCHEMA, prompt_set_records
+    from audits.run.engine import RunSummary
     from audits.run.erase_stage import run_erase
     from audits.run.manifest import check_out_dir, check_resume, run_identity, write_manifest
+    from audits.run.model import choose_model, load_model
     from audits.run.plan import plan_run, select_methods
-    from audits.run.provenance import model_fingerprint, provenance, results_header
-    from audits.run.selection import check_options
-    from audits.suites import load_suite, suite_hash
-    from runfmt.atomic import write_json
+    from audits.run.preflight import dataset_items, model_item, require
+    from audits.run.provenance import model_source, provenance, results_header
+    from audits.suites import suite_hash
+    from runfmt.atomic import clean_leftovers, write_json
 
-    check_options(req)
-    if any(getattr(req, flag, None) is not None for flag in ("steps", "size", "seeds")):
-        from audits.errors import AuditError
-
-        raise AuditError("--steps, --size and --seeds change images; --stages weights makes none")
     started = time.perf_counter()
-    suite = load_suite(req.suite)
-    profile_name = suite.profile(req.profile).name
     methods = [
         m.name for m in select_methods(suite, suite.profile(profile_name).methods, req.methods)
     ]
-    out = (
-        Path(req.out)
-        if req.out
-        else default_out(suite, profile_name).with_name(f"{suite.name}-{profile_name}-weights")
-    )
-    old = check_out_dir(out)
-    suite_model = suite.profile(profile_name).model or suite.model
-    assert suite_model is not None
-    model_id = req.model or suite_model.id
-    from audits.suites.paths import model_location
-
-    model_path = model_location(model_id, suite.root)  # a local folder, found from any cwd
-    revision = None if req.model or Path(model_path).exists() else suite_model.revision
-    pipe, ref = load_pipeline(model_path, revision=revision, device=req.device, dtype="float32")
-    ref = replace(ref, model=model_id)
-    model = model_fingerprint(pipe, ref)
+    old = check_out_dir(out)  # read again under the lock
+    clean_leftovers(out)
+    choice = choose_model(req, suite, profile_name)
+    probes = list(suite.profile(profile_name).probes)
+    require([model_item(choice.path, choice.revision), *dataset_items(suite, probes)])
+    pipe, model = load_model(choice, req.device, "float32", say)
     from audits.run.generate_stage import numerics
 
     identity = run_identity(
@@ -441,13 +423,13 @@ def run_weights(req, say) -> Any:
     if old:
         check_resume(old["identity"], identity, out)
     plan = plan_run(suite, profile_name, methods, req.limit, model, "float32", req.micro_batch)
-    req = replace(req, stages="weights")
     if not old:
         out.mkdir(parents=True, exist_ok=True)
         used = {
             e.method: {"kind": e.kind, "version": e.version, "config": e.config} for e in plan.edits
         }
-        write_manifest(run, identity, provenance(suite, req) | {"methods": used})
+        source = {"model_source": model_source(suite, choice.id, pipe, choice.path)}
+        write_manifest(run, identity, provenance(suite, req) | {"methods": used} | source)
     if not run.plan.is_file():
         write_json(run.plan, plan.to_json())
     counts = {"edits": run_erase(run, plan.edits, pipe, req.device, say), "images": 0, "scores": 0}
@@ -462,17 +444,7 @@ def run_weights(req, say) -> Any:
         "reported": None,
         "reported_sha256": None,
         "evaluators": {},
-        "prompt_sets": {
-            p.name: {
-                "purpose": p.purpose,
-                "sha256": p.prompt_set_sha256,
-                "n_cases": len(p.cases),
-                "n_cases_total": p.n_cases_total,
-                "source": p.source,
-                "source_reason": p.source_reason,
-            }
-            for p in plan.probes.values()
-        },
+        "prompt_sets": prompt_set_records(plan),
         "generation": None,
         "not_computed": [],
         "weights_validation": validation_table(),

@@ -133,3 +133,30 @@ def test_status_checks_a_weights_run_results_like_any_other(weights_run, tmp_pat
         status(dest)
     (dest / "results.json").unlink()
     assert "aggregate not yet" in status(dest)
+
+
+def test_a_weights_run_goes_through_the_same_front_door(weights_run, weights_suite, tmp_path):
+    """Locked like any run, checked before anything is created, its model's source recorded."""
+    import fcntl
+    import shutil
+
+    from audits.run import RunRequest, run_suite
+    from audits.run.lock import LOCK_NAME
+
+    manifest = json.loads((weights_run.out / "manifest.json").read_text())
+    assert "local folder" in manifest["provenance"]["model_source"]["resolved_how"]
+    dest = tmp_path / "held"
+    shutil.copytree(weights_run.out, dest)
+    with open(dest / LOCK_NAME, "w") as held:  # another writer's lock (run_lock is re-entrant)
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(AuditError, match="in use by"):
+            run_suite(RunRequest(suite=str(weights_suite), out=dest, stages="weights"))
+    fresh = tmp_path / "fresh"
+    with pytest.raises(AuditError, match="--steps, --size and --seeds"):
+        run_suite(RunRequest(suite=str(weights_suite), out=fresh, stages="weights", steps=2))
+    missing = RunRequest(
+        suite=str(weights_suite), out=fresh, stages="weights", model=str(tmp_path / "nowhere")
+    )
+    with pytest.raises(AuditError, match="model .*nowhere: missing"):
+        run_suite(missing)
+    assert not fresh.exists()
