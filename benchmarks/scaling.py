@@ -181,12 +181,10 @@ def plain_loop(model: Path, prompts: list[str], args) -> dict:
 
 def sd15_shaped_pipeline(folder: Path) -> Path:
     """SD 1.5's architecture and scheduler config with random weights, saved in fp16."""
-    import torch
-
     sys.path.insert(0, str(ROOT))
-    from audits.models.tiny import sd15_shaped_pipeline as build
+    from benchmarks.random_model import build
 
-    build().to(dtype=torch.float16).save_pretrained(folder)  # loaded in fp16 anyway
+    build(folder, "sd15", "float16")  # loaded in fp16 anyway
     return folder
 
 
