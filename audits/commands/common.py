@@ -14,6 +14,9 @@ SEEDS_HELP = (
     "The first N seeds of each prompt (quick look: paper profiles have up to 500 per prompt;"
     " part of the run's identity)."
 )
+STAGES_HELP = (
+    "all (the image audit) or weights (the weight-space audit alone: no images; docs/weights.md)."
+)
 BUDGET_HELP = (
     "At most N objective evaluations per searching attack unit (UnlearnDiffAtk, Ring-A-Bell;"
     " quick look: the suites size budgets for a GPU; part of the run's identity)."

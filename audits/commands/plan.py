@@ -24,6 +24,7 @@ def plan(
         "cuda", "--device", help="Decides the sampling dtype (fp16 on GPU)."
     ),
     skip_unavailable: bool = typer.Option(False, "--skip-unavailable"),
+    stages: str = typer.Option("all", "--stages", help=common.STAGES_HELP),
     images_per_second: float = typer.Option(
         None,
         "--images-per-second",
@@ -52,6 +53,7 @@ def plan(
         steps=steps,
         size=size,
         device=device,
+        stages=stages,
         weights_dir=weights_dir,
     )
     common.print_preflight(request, images_per_second, as_json)

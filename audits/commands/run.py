@@ -53,8 +53,7 @@ def run(
     stages: str = typer.Option(
         "all",
         "--stages",
-        help="all (the image audit) or weights (the weight-space audit alone: no images; "
-        "docs/weights.md).",
+        help=common.STAGES_HELP,
     ),
     weights_dir: Path = typer.Option(
         None, "--weights-dir", envvar="SCAPRE_AUDIT_WEIGHTS", help=common.WEIGHTS_HELP

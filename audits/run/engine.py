@@ -3,7 +3,6 @@ skipping what is already done, so rerunning a killed command continues where it 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -74,18 +73,8 @@ def run_suite(req: RunRequest, say: Say = print) -> RunSummary:
 
     from audits.run.lock import run_lock
     from audits.run.ranks import Ranks
-    from audits.weights.stage import STAGES
 
-    if req.stages not in STAGES:
-        raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
     check_options(req)
-    if req.stages == "weights":
-        if any(v is not None for v in (req.steps, req.size, req.seeds)):
-            raise AuditError(
-                "--steps, --size and --seeds change images; --stages weights makes none"
-            )
-        if os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
-            raise AuditError("--stages weights runs in one process; launch it without torchrun")
     ranks = Ranks.from_env()
     req = replace(req, device=ranks.device(req.device))
     suite = load_suite(req.suite)

@@ -78,7 +78,12 @@ class Preflight:
                 + (f" - {item.detail}" if item.detail else "")
             )
         w = self.work
-        if w:
+        if w.get("stages") == "weights":
+            out.append(
+                f"  work       {w['edits']} edit(s) ({_counts(w['edits_by_method'])}), weight space"
+                f" only: no image, {w['prompts']:,} distinct prompt(s) encoded once"
+            )
+        elif w:
             out.append(
                 f"  work       {w['edits']} edit(s) ({_counts(w['edits_by_method'])}), "
                 f"{w['images']:,} image(s) ({w['generated_images']:,} generated, "
@@ -236,6 +241,13 @@ def preflight_items(req: RunRequest, suite: Suite, profile: str, scorers: list[s
     return items
 
 
+def weights_items(req: RunRequest, suite: Suite, profile: str) -> list[Item]:
+    """What `--stages weights` needs: the model and the prompt sets (no sampler, no evaluator)."""
+    model = choose_model(req, suite, profile)
+    probes = list(suite.profile(profile).probes)
+    return [model_item(model.path, model.revision), *dataset_items(suite, probes)]
+
+
 def require(items: list[Item]) -> None:
     """Stop (one line) at the first missing thing, before any model loads."""
     problems = [i for i in items if i.blocking]
@@ -279,6 +291,15 @@ def _probe_plans(suite: Suite, profile: str, limit: int | None, cap: int | None 
     return out
 
 
+def _edits_by_method(plan) -> dict[str, int]:
+    """How many edits each method makes (the unedited reference is not an edit)."""
+    by_method: dict[str, int] = {}
+    for edit in plan.edits:
+        if edit.kind != "none":
+            by_method[edit.method] = by_method.get(edit.method, 0) + 1
+    return by_method
+
+
 def estimate_work(plan, rate: float) -> dict[str, Any]:
     """Counts of the run's work and GPU-hours at `rate` images/s (SD 1.5 reference settings)."""
     sampling = plan.sampling
@@ -302,10 +323,7 @@ def estimate_work(plan, rate: float) -> dict[str, Any]:
     scale = (steps / RATE_REFERENCE["steps"]) * pixels / RATE_REFERENCE["pixels"] ** 2
     # one forward+backward pass ~ 3 forward evaluations; a reference image is 2 x 50 of them
     image_equivalents = images * scale + passes * 3 / (2 * RATE_REFERENCE["steps"])
-    by_method: dict[str, int] = {}
-    for edit in plan.edits:
-        if edit.kind != "none":
-            by_method[edit.method] = by_method.get(edit.method, 0) + 1
+    by_method = _edits_by_method(plan)
     return {
         "edits": sum(by_method.values()),
         "edits_by_method": by_method,
@@ -326,6 +344,25 @@ def estimate_work(plan, rate: float) -> dict[str, Any]:
     }
 
 
+def estimate_weights_work(suite: Suite, profile: str, methods: list[str], limit) -> dict:
+    """A weight-space audit's work: its edits and the distinct prompts it encodes once (every
+    probe's, with `--limit`), no image."""
+    from audits.run.plan import plan_run
+
+    model = {"weights_sha256": None, "pipeline_class": None}
+    probes = _probe_plans(suite, profile, limit)
+    plan = plan_run(suite, profile, methods, limit, model, "float32", 8, probes=probes)
+    by_method = _edits_by_method(plan)
+    prompts = {c.prompt for p in plan.probes.values() for c in p.cases}
+    return {
+        "stages": "weights",
+        "edits": sum(by_method.values()),
+        "edits_by_method": by_method,
+        "images": 0,
+        "prompts": len(prompts),
+    }
+
+
 def preflight(req: RunRequest, rate: float = DEFAULT_RATE) -> Preflight:
     """The whole preflight for one `run` request; loads no model and downloads nothing."""
     from audits.models.sampling import sampling_dtype
@@ -341,8 +378,12 @@ def preflight(req: RunRequest, rate: float = DEFAULT_RATE) -> Preflight:
     suite = load_suite(req.suite)
     profile = suite.profile(req.profile).name
     methods = [m.name for m in select_methods(suite, suite.profile(profile).methods, req.methods)]
-    scorers, _, not_computed = selected(suite, profile, req.skip_unavailable)
     result = Preflight(suite.name, profile, methods)
+    if req.stages == "weights":
+        result.items = weights_items(req, suite, profile)
+        result.work = estimate_weights_work(suite, profile, methods, req.limit)
+        return result
+    scorers, _, not_computed = selected(suite, profile, req.skip_unavailable)
     result.items = preflight_items(req, suite, profile, scorers)
     attacks = selected_attacks(suite, profile, not_computed)
     dtype = sampling_dtype(suite.profile(profile).generation.precision, req.device)

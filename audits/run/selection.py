@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from audits.errors import AuditError
@@ -32,7 +33,20 @@ def check_bound(flag: str, value: int) -> None:
         raise AuditError(f"{flag} must be at most {high} (got {value})")
 
 
+STAGES = ("all", "weights")  # "weights": the weight-space audit alone (audits/weights/stage.py)
+
+
 def check_options(req: RunRequest) -> None:
+    """Every option's value, and its combination with `--stages`, before any work."""
+    if req.stages not in STAGES:
+        raise AuditError(f"--stages must be one of {', '.join(STAGES)} (got {req.stages!r})")
+    if req.stages == "weights":
+        if any(v is not None for v in (req.steps, req.size, req.seeds)):
+            raise AuditError(
+                "--steps, --size and --seeds change images; --stages weights makes none"
+            )
+        if os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
+            raise AuditError("--stages weights runs in one process; launch it without torchrun")
     if req.limit is not None:
         check_bound("--limit", req.limit)
     if req.seeds is not None:

@@ -24,7 +24,6 @@ from audits.weights import measure
 from audits.weights.features import TOKENS, TextFeatures, encode, kv_weights
 from runfmt.layout import RunDir
 
-STAGES = ("all", "weights")
 MEASURE_VERSION = "weights-space/1"
 SHIFT_PURPOSES = ("target", "adversarial")
 COLLATERAL_PURPOSES = ("neighbor", "quality")
@@ -391,7 +390,7 @@ def run_weights(req, suite, profile_name: str, out: Path, say) -> Any:
     from audits.run.manifest import check_out_dir, check_resume, run_identity, write_manifest
     from audits.run.model import choose_model, load_model
     from audits.run.plan import plan_run, select_methods
-    from audits.run.preflight import dataset_items, model_item, require
+    from audits.run.preflight import require, weights_items
     from audits.run.provenance import model_source, provenance, results_header
     from audits.suites import suite_hash
     from runfmt.atomic import clean_leftovers, write_json
@@ -402,9 +401,8 @@ def run_weights(req, suite, profile_name: str, out: Path, say) -> Any:
     ]
     old = check_out_dir(out)  # read again under the lock
     clean_leftovers(out)
+    require(weights_items(req, suite, profile_name))  # before the model loads
     choice = choose_model(req, suite, profile_name)
-    probes = list(suite.profile(profile_name).probes)
-    require([model_item(choice.path, choice.revision), *dataset_items(suite, probes)])
     pipe, model = load_model(choice, req.device, "float32", say)
     from audits.run.generate_stage import numerics
 

@@ -160,3 +160,34 @@ def test_a_weights_run_goes_through_the_same_front_door(weights_run, weights_sui
     with pytest.raises(AuditError, match="model .*nowhere: missing"):
         run_suite(missing)
     assert not fresh.exists()
+
+
+def test_the_preflight_of_a_weights_run_counts_its_work(weights_run, weights_suite, capsys):
+    """`plan --stages weights` (and `run --stages weights --dry-run`): the model and prompt sets,
+    no sampler or evaluator, the run's edits and distinct prompts, no image."""
+    from audits.cli import main
+    from audits.run.plan import plan_from_json
+    from runfmt.atomic import read_json
+
+    def plan(*argv) -> tuple[int, str]:
+        code = 0
+        try:
+            main(["plan", str(weights_suite), "--stages", "weights", *argv])
+        except SystemExit as exc:
+            code = exc.code or 0
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    code, out = plan("--json")
+    data = json.loads(out)
+    assert code == 0 and data["ready"]
+    assert {i["kind"] for i in data["items"]} == {"model"}
+    done = plan_from_json(read_json(weights_run.out / "plan.json"))
+    prompts = {c.prompt for p in done.probes.values() for c in p.cases}
+    work = data["work"]
+    assert work["stages"] == "weights" and work["images"] == 0
+    assert work["edits"] == len(done.edits) - 1 and work["prompts"] == len(prompts)
+    code, out = plan()
+    assert code == 0 and "weight space only: no image" in out and "GPU-hour" not in out
+    code, out = plan("--steps", "4")
+    assert code == 2 and "--stages weights makes none" in out
