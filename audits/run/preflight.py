@@ -360,6 +360,7 @@ def estimate_weights_work(suite: Suite, profile: str, methods: list[str], limit)
         "edits_by_method": by_method,
         "images": 0,
         "prompts": len(prompts),
+        "estimated_prompt_sets": [p.name for p in plan.probes.values() if p.source == "estimate"],
     }
 
 
