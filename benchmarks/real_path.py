@@ -264,7 +264,6 @@ def main() -> None:
         "benchmark": "every bundled suite x profile, stand-in models and evaluator weights",
         "options": FAST + ["--attack-budget", str(args.attack_budget)],
         "model": str(model),
-        "sdxl_model": str(args.sdxl_model) if args.sdxl_model else "the tiny SDXL pipeline",
         "cores": os.cpu_count(),
         "runs": entries,
     }
